@@ -1,0 +1,199 @@
+"""Register, log in, log out, and the account page (SPEC §3)."""
+
+from __future__ import annotations
+
+from quart import Blueprint, redirect, render_template, request
+
+from ..billing.money import format_usd, parse_usd
+from ..billing.wallet import get_wallet, set_monthly_limit
+from ..errors import NotFoundError, ValidationError
+from ..oauth.connections import deactivate_connection, list_connections, revoke_connection
+from ..security.csrf import FIELD, csrf_token_is_valid, request_origin_is_own
+from ..services import services
+from ..web.auth import current_user, log_in, log_out, safe_next
+from ..web.errors import html_error
+from . import throttle
+from .users import MIN_PASSWORD_LENGTH, authenticate, create_user, set_preferences
+
+blueprint = Blueprint("accounts", __name__)
+
+
+def see_other(location: str):
+    """POST-redirect-GET: 303 so the browser never re-sends the form."""
+    return redirect(location, 303)
+
+
+async def checked_form():
+    """The submitted form, after the CSRF and same-origin checks; None when they fail."""
+    form = await request.form
+    if not request_origin_is_own(services().config.public_origin):
+        return None
+    if not csrf_token_is_valid(form.get(FIELD)):
+        return None
+    return form
+
+
+async def csrf_failure():
+    return await html_error(
+        403,
+        "Form expired",
+        "This form could not be verified (it may have expired or come from another site). "
+        "Go back, reload the page and try again.",
+    )
+
+
+@blueprint.get("/register")
+async def register_page():
+    return await render_template(
+        "register.html",
+        next=safe_next(request.args.get("next")),
+        min_password=MIN_PASSWORD_LENGTH,
+        user=await current_user(),
+    )
+
+
+@blueprint.post("/register")
+async def register():
+    form = await checked_form()
+    if form is None:
+        return await csrf_failure()
+    email, next_url = form.get("email", ""), safe_next(form.get("next"))
+    try:
+        user = await create_user(services().db, email=email, password=form.get("password", ""))
+    except ValidationError as error:
+        page = await render_template(
+            "register.html",
+            error=error.message,
+            email=email,
+            next=next_url,
+            min_password=MIN_PASSWORD_LENGTH,
+            user=None,
+        )
+        return page, 400
+    await log_in(user)
+    return see_other(next_url)
+
+
+@blueprint.get("/login")
+async def login_page():
+    return await render_template(
+        "login.html", next=safe_next(request.args.get("next")), user=await current_user()
+    )
+
+
+@blueprint.post("/login")
+async def login():
+    form = await checked_form()
+    if form is None:
+        return await csrf_failure()
+    db, config = services().db, services().config
+    email, next_url = form.get("email", ""), safe_next(form.get("next"))
+    address = request.remote_addr or "unknown"
+
+    async def failed(message: str, status: int):
+        page = await render_template(
+            "login.html", error=message, email=email, next=next_url, user=None
+        )
+        return page, status
+
+    wait = await throttle.seconds_until_allowed(db, config.limits, email, address)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        page, status = await failed(
+            f"Too many failed logins. Try again in about {minutes} minute(s).", 429
+        )
+        return page, status, {"Retry-After": str(wait)}
+    user = await authenticate(db, email, form.get("password", ""))
+    if user is None:
+        await throttle.record_failure(db, config.limits, email, address)
+        return await failed("Wrong email or password.", 401)
+    await throttle.clear_account_failures(db, email)
+    await log_in(user)
+    return see_other(next_url)
+
+
+@blueprint.post("/logout")
+async def logout():
+    form = await checked_form()
+    if form is None:
+        return await csrf_failure()
+    await log_out()
+    return see_other("/login")
+
+
+@blueprint.get("/account")
+async def account_page():
+    user = await current_user()
+    if user is None:
+        return redirect("/login?next=/account")
+    return await render_account(user, message=request.args.get("done"))
+
+
+async def render_account(user, *, message=None, error=None, status=200):
+    db = services().db
+    wallet = await get_wallet(db, user.id)
+    limit = wallet.monthly_limit_micros
+    page = await render_template(
+        "account.html",
+        user=user,
+        wallet=wallet,
+        connections=await list_connections(db, user.id),
+        usd=format_usd,
+        limit_value="" if limit is None else f"{limit / 1_000_000:.2f}",
+        message=_ACCOUNT_MESSAGES.get(message or ""),
+        error=error,
+    )
+    return page, status
+
+
+_ACCOUNT_MESSAGES = {
+    "limit": "Monthly limit saved.",
+    "preferences": "Preferences saved.",
+    "deactivated": "Connection deactivated. The app can't use your wallet until you connect again.",
+    "revoked": "Connection revoked. Its tokens no longer work.",
+}
+
+
+@blueprint.post("/account/limit")
+async def update_limit():
+    user, form = await current_user(), await checked_form()
+    if form is None:
+        return await csrf_failure()
+    if user is None:
+        return see_other("/login?next=/account")
+    raw = (form.get("monthly_limit") or "").strip()
+    try:
+        limit = None if raw == "" else parse_usd(raw, allow_zero=True)
+    except ValidationError as error:
+        return await render_account(user, error=f"Monthly limit: {error.message}", status=400)
+    await set_monthly_limit(services().db, user.id, limit)
+    return see_other("/account?done=limit")
+
+
+@blueprint.post("/account/preferences")
+async def update_preferences():
+    user, form = await current_user(), await checked_form()
+    if form is None:
+        return await csrf_failure()
+    if user is None:
+        return see_other("/login?next=/account")
+    try:
+        await set_preferences(services().db, user.id, form.get("preferences", ""))
+    except ValidationError as error:
+        return await render_account(user, error=error.message, status=400)
+    return see_other("/account?done=preferences")
+
+
+@blueprint.post("/account/connections/<int:connection_id>/<any(deactivate, revoke):action>")
+async def change_connection(connection_id: int, action: str):
+    user, form = await current_user(), await checked_form()
+    if form is None:
+        return await csrf_failure()
+    if user is None:
+        return see_other("/login?next=/account")
+    change = deactivate_connection if action == "deactivate" else revoke_connection
+    try:
+        await change(services().db, user.id, connection_id)
+    except NotFoundError:
+        return await render_account(user, error="That connection does not exist.", status=404)
+    return see_other(f"/account?done={action}d")

@@ -1,0 +1,56 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from quart import Quart
+
+from .accounts.views import blueprint as accounts_blueprint
+from .config import Config
+from .oauth.views import blueprint as oauth_blueprint
+from .security.csrf import csrf_token
+from .security.secret_key import resolve_secret_key
+from .services import Services
+from .storage.migrate import upgrade
+from .web.errors import register_error_handlers
+from .web.headers import apply_default_headers
+from .web.pages import blueprint as pages_blueprint
+
+
+def create_app(config: Config | None = None) -> Quart:
+    """Build the app. Connections open when serving starts, not here."""
+    config = config or Config.from_env()
+    app = Quart(__name__)
+    app.config.update(
+        LEGION=config,
+        MAX_CONTENT_LENGTH=config.limits.max_json_bytes,
+        MAX_FORM_MEMORY_SIZE=config.limits.max_form_bytes,
+        SESSION_COOKIE_NAME="legion_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.lifetimes.session),
+    )
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.before_serving
+    async def start_services() -> None:
+        services = Services.start(config)
+        await upgrade(services.db)
+        app.secret_key = await resolve_secret_key(config, services.db)
+        app.extensions["legion"] = services
+
+    @app.after_serving
+    async def stop_services() -> None:
+        services = app.extensions.pop("legion", None)
+        if services is not None:
+            await services.close()
+
+    for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint):
+        app.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.after_request(apply_default_headers)
+    logging.getLogger("widget_server").setLevel(logging.INFO)
+    return app

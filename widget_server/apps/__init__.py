@@ -1,0 +1,1 @@
+"""App registration: the OAuth clients that site owners register (SPEC §1, §4.1)."""

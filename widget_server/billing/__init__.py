@@ -1,0 +1,1 @@
+"""Billing: wallets, reservations and the ledger (SPEC §5.3). Money is integer micro-dollars."""

@@ -1,0 +1,78 @@
+"""``serve`` and ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from ..config import Config
+from ..errors import ConfigError
+from .common import open_database
+
+
+def register(commands) -> None:
+    serve = commands.add_parser("serve", help="run the server (hypercorn)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--demo", action="store_true", help="create a demo app and user, serve /demo"
+    )
+    serve.set_defaults(handler=run_server)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(handler=run_migrations)
+
+
+async def run_migrations(args: argparse.Namespace) -> int:
+    async with open_database():
+        pass
+    print("Database is up to date.")
+    return 0
+
+
+def run_server(args: argparse.Namespace) -> int:
+    if not 0 < args.port < 65536:
+        raise ConfigError("--port must be between 1 and 65535")
+    if args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if "LEGION_PUBLIC_URL" not in os.environ:
+        # Without an explicit public URL, the issuer is where we listen.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104
+        shown = f"[{host}]" if ":" in host else host
+        os.environ["LEGION_PUBLIC_URL"] = f"http://{shown}:{args.port}"
+    if args.demo:
+        os.environ["LEGION_DEMO"] = "1"
+    config = Config.from_env()
+    asyncio.run(_prepare(config, args.demo))
+    return _run_hypercorn(args)
+
+
+async def _prepare(config: Config, demo: bool) -> None:
+    """Migrate (and seed the demo) once, before any worker starts."""
+    async with open_database(config) as db:
+        if demo:
+            from ..demo import ensure_demo
+
+            setup = await ensure_demo(db, config)
+            print(f"Demo chat:  {config.public_url}/demo")
+            print(f"Demo login: {setup.email} / {setup.password}")
+            print(f"Demo app:   {setup.client_id}")
+    print(f"Legion widget server on {config.public_url}", flush=True)
+
+
+def _run_hypercorn(args: argparse.Namespace) -> int:
+    from hypercorn.config import Config as HypercornConfig
+    from hypercorn.run import run
+
+    hypercorn_config = HypercornConfig()
+    hypercorn_config.application_path = "widget_server.asgi:app"
+    hypercorn_config.bind = [
+        f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"
+    ]
+    # 0 runs the single worker in this process; more fork off worker processes.
+    hypercorn_config.workers = 0 if args.workers == 1 else args.workers
+    hypercorn_config.graceful_timeout = 5
+    hypercorn_config.keep_alive_timeout = 75
+    return run(hypercorn_config)

@@ -1,0 +1,1 @@
+"""What every HTML page and JSON endpoint shares: headers, error rendering, the user."""
