@@ -83,6 +83,7 @@ class Config:
             demo=env.get("LEGION_DEMO", "") in ("1", "true", "yes"),
             providers=_providers_from_env(env),
             limits=_limits_from_env(env),
+            lifetimes=_lifetimes_from_env(env),
             upstream_connect_timeout_s=_float(env, "LEGION_UPSTREAM_CONNECT_TIMEOUT", 10.0),
             upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 120.0),
         )
@@ -153,6 +154,16 @@ def _limits_from_env(env: Mapping[str, str]) -> Limits:
         ),
         max_form_bytes=defaults.max_form_bytes,
         max_json_bytes=_int(env, "LEGION_MAX_BODY_BYTES", defaults.max_json_bytes),
+    )
+
+
+def _lifetimes_from_env(env: Mapping[str, str]) -> Lifetimes:
+    defaults = Lifetimes()
+    return Lifetimes(
+        authorization_code=_int(env, "LEGION_CODE_LIFETIME", defaults.authorization_code) or 1,
+        access_token=_int(env, "LEGION_ACCESS_TOKEN_LIFETIME", defaults.access_token) or 1,
+        authorization=_int(env, "LEGION_AUTHORIZATION_LIFETIME", defaults.authorization) or 1,
+        session=_int(env, "LEGION_SESSION_LIFETIME", defaults.session) or 1,
     )
 
 
