@@ -31,7 +31,7 @@ def test_authorization_response_carries_iss(server, unique_email):
 
     person = Person(server.url)
     person.login(email, "correct horse 9")
-    verifier, challenge = pkce_pair()
+    _verifier, challenge = pkce_pair()
     back = person.consent(
         f"{server.url}/connect?"
         + httpx.QueryParams(

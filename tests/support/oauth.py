@@ -141,9 +141,7 @@ def connect_with_authlib(
         token_endpoint_auth_method="none",
     )
     verifier = secrets.token_urlsafe(48)
-    url, state = client.create_authorization_url(
-        f"{server_url}/connect", code_verifier=verifier
-    )
+    url, state = client.create_authorization_url(f"{server_url}/connect", code_verifier=verifier)
     back = person.consent(url)
     assert query_of(back).get("state") == state
     tokens = client.fetch_token(
