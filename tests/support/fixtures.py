@@ -64,3 +64,17 @@ def unique_email():
         return f"{prefix}{next(_emails)}-{id(make)}@example.com"
 
     return make
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the session; tests open their own isolated contexts."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch_chromium, require_chromium
+
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
