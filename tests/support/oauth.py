@@ -148,3 +148,90 @@ def connect_with_authlib(
         f"{server_url}/v1/oauth/token", authorization_response=back, code_verifier=verifier
     )
     return Connected(person=person, tokens=dict(tokens), client=client)
+
+
+# ---------------------------------------------------------------- raw protocol helpers
+
+DEFAULT_PASSWORD = "correct horse 9"
+
+
+def authorization_url(server_url: str, **params: str | None) -> str:
+    from urllib.parse import urlencode
+
+    return f"{server_url}/connect?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+@dataclass
+class Site:
+    """A registered app plus a logged-in visitor, ready to run the protocol by hand."""
+
+    server_url: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    person: Person
+    email: str
+
+    def authorize(self, decision: str = "allow", **overrides: str | None) -> str:
+        """Run /connect with a fresh PKCE pair; returns the site URL we were sent to."""
+        params = {
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "response_type": "code",
+            "state": "state-" + secrets.token_hex(8),
+            "scope": "chat:completions",
+            **overrides,
+        }
+        return self.person.consent(authorization_url(self.server_url, **params), decision)
+
+    def code(self, challenge: str | None = None, **overrides) -> str:
+        extra = {"code_challenge": challenge, "code_challenge_method": "S256"} if challenge else {}
+        back = self.authorize(**extra, **overrides)
+        params = query_of(back)
+        assert "code" in params, back
+        return params["code"]
+
+    def token_request(self, data: dict, *, origin: str | None = None, json: bool = False):
+        import httpx
+
+        headers = {"Origin": origin} if origin else {}
+        url = f"{self.server_url}/v1/oauth/token"
+        if json:
+            return httpx.post(url, json=data, headers=headers)
+        return httpx.post(url, data=data, headers=headers)
+
+    def exchange(self, code: str, verifier: str | None, **extra) -> object:
+        data = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
+        if verifier is not None:
+            data["code_verifier"] = verifier
+        origin = extra.pop("origin", None)
+        as_json = extra.pop("as_json", False)
+        data.update({k: v for k, v in extra.items() if v is not None})
+        return self.token_request(data, origin=origin, json=as_json)
+
+    def tokens(self) -> dict:
+        verifier, challenge = pkce_pair()
+        response = self.exchange(self.code(challenge), verifier)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def refresh(self, refresh_token: str, **extra):
+        origin = extra.pop("origin", None)
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+        return self.token_request(data, origin=origin)
+
+
+def new_site(server, email: str, redirect_uri: str, *, app_type: str = "wordpress", **app_options):
+    """A user (logged in over HTTP) and an app of the given type on ``server``."""
+    server.create_user(email, DEFAULT_PASSWORD)
+    app = server.create_app(redirect_uri, app_type=app_type, **app_options)
+    person = Person(server.url)
+    assert person.login(email, DEFAULT_PASSWORD).status_code == 303
+    return Site(
+        server.url,
+        app["client_id"],
+        app["client_secret"],
+        app["redirect_uris"][0],
+        person,
+        email,
+    )
