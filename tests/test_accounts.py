@@ -1,0 +1,271 @@
+"""Accounts (SPEC §3): register, login, logout, throttling, CSRF, the account page."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from tests.support.oauth import DEFAULT_PASSWORD, Person, form_with_action, new_site
+
+REDIRECT = "http://site.localhost:7301/legion-callback"
+
+
+def _logged_in(server, email: str) -> Person:
+    server.create_user(email, DEFAULT_PASSWORD)
+    person = Person(server.url)
+    assert person.login(email, DEFAULT_PASSWORD).status_code == 303
+    return person
+
+
+# ---------------------------------------------------------------- register and log in
+
+
+def test_register_logs_in_and_shows_the_account(server, unique_email):
+    person = Person(server.url)
+    email = unique_email()
+    answer = person.register(email, "a long password")
+    assert answer.status_code == 303
+    assert answer.headers["Location"] == "/account"
+    page = person.get("/account")
+    assert page.status_code == 200
+    assert email in page.text
+    assert "$0.00" in page.text
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "message"),
+    [
+        ("not-an-email", "a long password", "not a valid email"),
+        ("x@y", "a long password", "not a valid email"),
+        ("ok@example.com", "short", "at least 8"),
+    ],
+)
+def test_register_rejects_bad_input_clearly(server, email, password, message):
+    answer = Person(server.url).register(email, password)
+    assert answer.status_code == 400
+    assert message in answer.text
+
+
+def test_register_rejects_a_taken_email_in_any_case(server, unique_email):
+    email = unique_email()
+    assert Person(server.url).register(email, "a long password").status_code == 303
+    again = Person(server.url).register(email.upper(), "another password")
+    assert again.status_code == 400
+    assert "already exists" in again.text
+
+
+def test_wrong_password_is_401_and_does_not_log_in(server, unique_email):
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    person = Person(server.url)
+    answer = person.login(email, "wrong password")
+    assert answer.status_code == 401
+    assert "Wrong email or password" in answer.text
+    assert person.get("/account", allow_redirects=False).status_code == 302
+
+
+def test_session_cookie_flags(server, unique_email):
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    answer = Person(server.url).login(email, DEFAULT_PASSWORD)
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("legion_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # the public URL is http://127.0.0.1
+
+
+def test_session_cookie_is_secure_behind_an_https_public_url(make_server):
+    server = make_server(env={"LEGION_PUBLIC_URL": "https://legion.example"})
+    page = Person(server.url).get("/login")
+    cookie = page.headers["Set-Cookie"]
+    assert cookie.startswith("legion_session=")
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_logout_ends_the_session_for_good(server, unique_email):
+    person = _logged_in(server, unique_email())
+    stolen = person.http.cookies.get("legion_session")
+    logout = form_with_action(person.get("/account").text, "/logout")
+    assert person.submit(logout).status_code == 303
+    assert person.get("/account", allow_redirects=False).status_code == 302
+    replay = requests.Session()
+    replay.cookies.set("legion_session", stolen)
+    assert replay.get(f"{server.url}/account", allow_redirects=False, timeout=10).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:x"]
+)
+def test_login_never_redirects_off_site(server, unique_email, target):
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    person = Person(server.url)
+    page = person.get("/login", params={"next": target})
+    answer = person.submit(
+        form_with_action(page.text, "/login"), {"email": email, "password": DEFAULT_PASSWORD}
+    )
+    assert answer.headers["Location"] == "/account"
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+def test_forms_without_csrf_token_are_refused(server, unique_email):
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    person = Person(server.url)
+    form = form_with_action(person.get("/login").text, "/login")
+    form.fields.pop("csrf_token")
+    answer = person.submit(form, {"email": email, "password": DEFAULT_PASSWORD})
+    assert answer.status_code == 403
+    assert person.get("/account", allow_redirects=False).status_code == 302
+
+
+def test_forms_posted_from_another_site_are_refused(server, unique_email):
+    person = _logged_in(server, unique_email())
+    form = form_with_action(person.get("/account").text, "/account/limit")
+    answer = person.submit(
+        form, {"monthly_limit": "1"}, headers={"Origin": "http://evil.localhost:7399"}
+    )
+    assert answer.status_code == 403
+    assert "none" in person.get("/account").text
+
+
+# ---------------------------------------------------------------- throttling
+
+
+def test_failed_logins_are_throttled_then_allowed_again(make_server, unique_email):
+    server = make_server(env={"LEGION_LOGIN_MAX_FAILURES": "3", "LEGION_LOGIN_FAILURE_WINDOW": "3"})
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    person = Person(server.url)
+    for _ in range(3):
+        assert person.login(email, "wrong password").status_code == 401
+    blocked = person.login(email, DEFAULT_PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    assert "Too many failed logins" in blocked.text
+    time.sleep(3.2)
+    assert person.login(email, DEFAULT_PASSWORD).status_code == 303
+
+
+def test_failures_from_one_address_throttle_other_accounts_too(make_server, unique_email):
+    server = make_server(env={"LEGION_LOGIN_MAX_FAILURES": "3"})
+    victim, other = unique_email(), unique_email()
+    server.create_user(other, DEFAULT_PASSWORD)
+    person = Person(server.url)
+    for _ in range(3):
+        person.login(victim, "guess")
+    assert person.login(other, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_successful_logins_are_not_throttled(server, unique_email):
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    for _ in range(12):
+        assert Person(server.url).login(email, DEFAULT_PASSWORD).status_code == 303
+
+
+# ---------------------------------------------------------------- the account page
+
+
+def test_account_requires_login(server):
+    answer = requests.get(f"{server.url}/account", allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login?next=/account"
+
+
+def test_account_shows_wallet_and_edits_the_monthly_limit(server, unique_email):
+    email = unique_email()
+    person = _logged_in(server, email)
+    page = person.get("/account")
+    assert "$10.00" in page.text
+    assert 'id="monthly-limit">none' in page.text
+    form = form_with_action(page.text, "/account/limit")
+    assert person.submit(form, {"monthly_limit": "2.50"}).status_code == 303
+    assert server.cli_json("wallet", "show", "--email", email)["monthly_limit_micros"] == 2_500_000
+    assert "$2.50" in person.get("/account").text
+    for bad in ("abc", "-1", "1e400"):
+        refused = person.submit(form, {"monthly_limit": bad})
+        assert refused.status_code == 400
+    assert person.submit(form, {"monthly_limit": ""}).status_code == 303
+    assert server.cli_json("wallet", "show", "--email", email)["monthly_limit_micros"] is None
+
+
+def test_account_saves_ai_preferences(server, unique_email):
+    person = _logged_in(server, unique_email())
+    form = form_with_action(person.get("/account").text, "/account/preferences")
+    text = "Answer briefly. <b>Never</b> use emoji."
+    assert person.submit(form, {"preferences": text}).status_code == 303
+    page = person.get("/account").text
+    assert "Answer briefly. &lt;b&gt;Never&lt;/b&gt; use emoji." in page
+    too_long = person.submit(form, {"preferences": "x" * 5000})
+    assert too_long.status_code == 400
+
+
+def test_account_page_is_not_frameable_or_cached(server, unique_email):
+    person = _logged_in(server, unique_email())
+    page = person.get("/account")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+# ---------------------------------------------------------------- connections
+
+
+def _connections_of(person: Person) -> str:
+    return person.get("/account").text
+
+
+def test_deactivate_pauses_and_a_new_authorization_reactivates(server, unique_email):
+    site = new_site(server, unique_email(), REDIRECT)
+    tokens = site.tokens()
+    page = _connections_of(site.person)
+    assert "Test site" in page and ">active<" in page
+    form = form_with_action(page, _action(page, "deactivate"))
+    assert site.person.submit(form).status_code == 303
+    page = _connections_of(site.person)
+    assert ">inactive<" in page
+    refused = site.refresh(tokens["refresh_token"])
+    assert refused.json()["error"] == "invalid_grant"
+    site.tokens()  # consent again
+    assert ">active<" in _connections_of(site.person)
+    # The paused token was not spent and works again.
+    assert site.refresh(tokens["refresh_token"]).status_code == 200
+
+
+def test_revoke_kills_tokens_and_a_new_authorization_starts_anew(server, unique_email):
+    site = new_site(server, unique_email(), REDIRECT)
+    tokens = site.tokens()
+    page = _connections_of(site.person)
+    old_action = _action(page, "revoke")
+    assert site.person.submit(form_with_action(page, old_action)).status_code == 303
+    assert "No app is connected" in _connections_of(site.person)
+    assert site.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    site.tokens()
+    page = _connections_of(site.person)
+    assert ">active<" in page
+    assert _action(page, "revoke") != old_action
+
+
+def test_someone_elses_connection_cannot_be_changed(server, unique_email):
+    owner = new_site(server, unique_email(), REDIRECT)
+    owner.tokens()
+    action = _action(_connections_of(owner.person), "revoke")
+    intruder = _logged_in(server, unique_email())
+    form = form_with_action(_connections_of(owner.person), action)
+    form.fields["csrf_token"] = form_with_action(
+        intruder.get("/account").text, "/account/limit"
+    ).fields["csrf_token"]
+    assert intruder.submit(form).status_code == 404
+    assert ">active<" in _connections_of(owner.person)
+
+
+def _action(page: str, verb: str) -> str:
+    marker = f'/{verb}"'
+    end = page.index(marker) + len(marker) - 1
+    start = page.rindex('action="', 0, end) + len('action="')
+    return page[start:end]
