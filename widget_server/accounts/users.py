@@ -37,7 +37,7 @@ class User:
 
 def normalize_email(email: str) -> str:
     cleaned = (email or "").strip().lower()
-    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
+    if len(cleaned) > 254 or not _EMAIL.fullmatch(cleaned):
         raise ValidationError(f"{email!r} is not a valid email address")
     return cleaned
 

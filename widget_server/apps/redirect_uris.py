@@ -55,7 +55,7 @@ def normalize_redirect_uri(raw: str) -> RedirectUri:
         raise ValidationError("a redirect URI must not be empty")
     if len(raw) > MAX_URI_LENGTH:
         raise ValidationError(f"a redirect URI must be at most {MAX_URI_LENGTH} characters")
-    if not _PRINTABLE_ASCII.match(raw):
+    if not _PRINTABLE_ASCII.fullmatch(raw):
         raise ValidationError(
             f"redirect URI {raw!r} contains spaces, control or non-ASCII characters "
             "(internationalized host names must be given in their xn-- form)"
@@ -114,7 +114,7 @@ def _valid_host(host: str, raw: str) -> str:
         return host
     except ValueError:
         pass
-    if not all(_HOSTNAME_LABEL.match(label) for label in host.split(".")):
+    if not all(_HOSTNAME_LABEL.fullmatch(label) for label in host.split(".")):
         raise ValidationError(f"redirect URI {raw!r} has an invalid host name")
     return host
 

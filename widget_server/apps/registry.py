@@ -98,7 +98,7 @@ def validate_type(app_type: str) -> str:
 def validate_model_name(model: str | None) -> str | None:
     if model is None or model == "":
         return None
-    if not _MODEL_NAME.match(model):
+    if not _MODEL_NAME.fullmatch(model):
         raise ValidationError(f"{model!r} is not a valid model name")
     return model
 

@@ -12,11 +12,11 @@ _PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
 def is_valid_challenge(challenge: str) -> bool:
-    return bool(_PKCE_VALUE.match(challenge))
+    return bool(_PKCE_VALUE.fullmatch(challenge))
 
 
 def is_valid_verifier(verifier: str) -> bool:
-    return bool(_PKCE_VALUE.match(verifier))
+    return bool(_PKCE_VALUE.fullmatch(verifier))
 
 
 def s256(verifier: str) -> str:
