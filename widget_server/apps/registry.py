@@ -18,7 +18,8 @@ from ..clock import utcnow
 from ..errors import NotFoundError, ValidationError
 from ..security.secrets import CLIENT_SECRET_PREFIX, digest, new_client_id, new_secret
 from ..storage import Database
-from ..storage.schema import apps, redirect_uris
+from ..storage.schema import apps
+from ..storage.schema import redirect_uris as uri_rows
 from .redirect_uris import RedirectUri, normalize_redirect_uris
 
 APP_TYPES = ("web", "wordpress", "drupal", "chat")
@@ -191,7 +192,7 @@ async def update_app(
         values["updated_at"] = utcnow()
         await conn.execute(update(apps).where(apps.c.id == app.id).values(**values))
         if uris is not None:
-            await conn.execute(delete(redirect_uris).where(redirect_uris.c.app_id == app.id))
+            await conn.execute(delete(uri_rows).where(uri_rows.c.app_id == app.id))
             await _store_redirect_uris(conn, app.id, uris)
         updated = await _load_app(conn, apps.c.id == app.id)
     assert updated is not None
@@ -230,14 +231,14 @@ async def origin_is_registered(db: Database, origin: str) -> bool:
     """Whether some app has a redirect URI on this origin (for preflights)."""
     async with db.read() as conn:
         found = await conn.execute(
-            select(func.count()).select_from(redirect_uris).where(redirect_uris.c.origin == origin)
+            select(func.count()).select_from(uri_rows).where(uri_rows.c.origin == origin)
         )
         return found.scalar_one() > 0
 
 
 async def _store_redirect_uris(conn: AsyncConnection, app_id: int, uris: list[RedirectUri]):
     await conn.execute(
-        insert(redirect_uris),
+        insert(uri_rows),
         [
             {"app_id": app_id, "position": i, "uri": u.uri, "origin": u.origin}
             for i, u in enumerate(uris)
@@ -257,9 +258,9 @@ async def _redirect_uris_by_app(conn: AsyncConnection, app_ids: list[int]) -> di
     if not app_ids:
         return {}
     rows = await conn.execute(
-        select(redirect_uris.c.app_id, redirect_uris.c.uri, redirect_uris.c.origin)
-        .where(redirect_uris.c.app_id.in_(app_ids))
-        .order_by(redirect_uris.c.app_id, redirect_uris.c.position)
+        select(uri_rows.c.app_id, uri_rows.c.uri, uri_rows.c.origin)
+        .where(uri_rows.c.app_id.in_(app_ids))
+        .order_by(uri_rows.c.app_id, uri_rows.c.position)
     )
     by_app: dict[int, list[tuple[str, str]]] = {}
     for app_id, uri, origin in rows:

@@ -1,0 +1,250 @@
+"""The command line (SPEC §1): outputs, ``--json``, and clear refusals for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.support.oauth import new_site
+
+
+def _fails(server, *args: str, code: int = 1) -> str:
+    result = server.cli(*args, check=False)
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert result.stdout.strip() == "" or code == 2
+    return result.stderr
+
+
+# ---------------------------------------------------------------- apps
+
+
+def test_create_app_json_shows_the_secret_once_and_normalizes_uris(server):
+    created = server.cli_json(
+        "create-app",
+        "--name",
+        "Shop",
+        "--redirect-uris",
+        "https://shop.example,https://shop.example/?legion_callback=1",
+        "--type",
+        "wordpress",
+        "--margin",
+        "12.5",
+    )
+    assert created["client_id"].startswith("lgn_")
+    assert created["client_secret"].startswith("lgs_")
+    assert created["redirect_uris"] == [
+        "https://shop.example/callback",
+        "https://shop.example/?legion_callback=1",
+    ]
+    assert created["name"] == "Shop"
+    assert created["type"] == "wordpress"
+    assert created["margin"] == 12.5
+    listed = {a["client_id"]: a for a in server.cli_json("list-apps")}
+    assert "client_secret" not in listed[created["client_id"]]
+    assert listed[created["client_id"]]["redirect_uris"] == created["redirect_uris"]
+
+
+def test_create_app_defaults(server):
+    created = server.cli_json(
+        "create-app", "--name", "Plain", "--redirect-uris", "https://p.example/cb"
+    )
+    assert created["type"] == "web"
+    assert created["margin"] == 50
+    assert created["default_model"] is None
+
+
+def test_human_output_is_readable(server):
+    result = server.cli("create-app", "--name", "Readable", "--redirect-uris", "https://r.example")
+    assert "client_secret" in result.stdout
+    assert "not shown again" in result.stdout
+    assert "Readable" in server.cli("list-apps").stdout
+
+
+@pytest.mark.parametrize(
+    ("uris", "message"),
+    [
+        ("http://shop.example/cb", "https"),
+        ("https://shop.example/cb#x", "fragment"),
+        ("https://a@shop.example/cb", "user information"),
+        ("https://*.shop.example/cb", "wildcards"),
+        ("not a uri", "spaces"),
+        ("https://shop.example/a/../cb", ".."),
+        (",", "at least one"),
+    ],
+)
+def test_create_app_refuses_malformed_uris_and_writes_nothing(server, uris, message):
+    before = len(server.cli_json("list-apps"))
+    stderr = _fails(server, "create-app", "--name", "Bad", "--redirect-uris", uris, "--json")
+    assert stderr.startswith("error: ")
+    assert message in stderr
+    assert len(server.cli_json("list-apps")) == before
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--margin", "-5", "between"),
+        ("--margin", "lots", "percent"),
+        ("--margin", "10.123", "two decimals"),
+        ("--name", "   ", "name"),
+    ],
+)
+def test_create_app_refuses_bad_fields(server, option, value, message):
+    args = ["create-app", "--name", "Ok", "--redirect-uris", "https://ok.example/cb"]
+    args += [option, value]
+    assert message in _fails(server, *args)
+
+
+def test_create_app_with_an_unknown_type_is_a_usage_error(server):
+    stderr = _fails(
+        server,
+        "create-app",
+        "--name",
+        "X",
+        "--redirect-uris",
+        "https://x.example",
+        "--type",
+        "cms",
+        code=2,
+    )
+    assert "invalid choice" in stderr
+
+
+def test_update_app_changes_fields_and_checks_them(server):
+    app = server.create_app("https://u.example/cb")
+    updated = server.cli_json(
+        "update-app",
+        app["client_id"],
+        "--name",
+        "Renamed",
+        "--redirect-uris",
+        "https://u.example/new",
+        "--margin",
+        "20",
+    )
+    assert updated["name"] == "Renamed"
+    assert updated["redirect_uris"] == ["https://u.example/new"]
+    assert updated["margin"] == 20
+    assert "client_secret" not in updated
+    assert "https" in _fails(
+        server, "update-app", app["client_id"], "--redirect-uris", "http://u.example"
+    )
+    assert server.cli_json("update-app", app["client_id"])["redirect_uris"] == [
+        "https://u.example/new"
+    ]
+
+
+@pytest.mark.parametrize("command", ["update-app", "rotate-secret", "delete-app"])
+def test_unknown_client_id_is_a_clear_error(server, command):
+    stderr = _fails(server, command, "lgn_nope")
+    assert "no app with client id 'lgn_nope'" in stderr
+
+
+def test_rotate_secret_replaces_the_old_one(server, unique_email):
+    site = new_site(server, unique_email(), "http://rot.localhost:7401/cb", app_type="web")
+    rotated = server.cli_json("rotate-secret", site.client_id)
+    assert rotated["client_secret"] != site.client_secret
+    code = site.code()
+    refused = site.exchange(code, None, client_secret=site.client_secret)
+    assert refused.status_code == 401
+    assert site.exchange(code, None, client_secret=rotated["client_secret"]).status_code == 200
+
+
+def test_delete_app_removes_it_and_its_tokens(server, unique_email):
+    site = new_site(server, unique_email(), "http://del.localhost:7402/cb")
+    tokens = site.tokens()
+    assert "Deleted" in server.cli("delete-app", site.client_id).stdout
+    assert site.client_id not in [a["client_id"] for a in server.cli_json("list-apps")]
+    assert site.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    page = httpx.get(f"{server.url}/connect", params={"client_id": site.client_id})
+    assert page.status_code == 400
+
+
+# ---------------------------------------------------------------- users and wallets
+
+
+def test_create_user_json(server, unique_email):
+    email = unique_email()
+    user = server.cli_json(
+        "create-user", "--email", email, "--password", "long enough", "--credit", "2.5"
+    )
+    assert isinstance(user["id"], int)
+    assert user["email"] == email
+    wallet = server.cli_json("wallet", "show", "--email", email)
+    assert wallet["balance_micros"] == 2_500_000
+    assert wallet["month_spend_micros"] == 0
+    assert wallet["monthly_limit_micros"] is None
+    assert wallet["reserved_micros"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "nope", "--password", "long enough"], "not a valid email"),
+        (["--email", "x@example.com", "--password", "short"], "at least 8"),
+        (
+            ["--email", "y@example.com", "--password", "long enough", "--credit", "-1"],
+            "more than zero",
+        ),
+        (["--email", "z@example.com", "--password", "long enough", "--credit", "abc"], "dollars"),
+        (
+            ["--email", "w@example.com", "--password", "long enough", "--credit", "0.0000001"],
+            "six decimals",
+        ),
+    ],
+)
+def test_create_user_refuses_bad_input(server, args, message):
+    assert message in _fails(server, "create-user", *args)
+
+
+def test_duplicate_email_is_refused(server, unique_email):
+    email = unique_email()
+    server.create_user(email)
+    assert "already exists" in _fails(
+        server, "create-user", "--email", email, "--password", "long enough"
+    )
+
+
+def test_wallet_credit_adds_to_the_balance(server, unique_email):
+    email = unique_email()
+    server.create_user(email, credit="1")
+    result = server.cli("wallet", "credit", "--email", email, "--amount", "0.75")
+    assert "$0.75" in result.stdout and "$1.75" in result.stdout
+    assert server.cli_json("wallet", "show", "--email", email)["balance_micros"] == 1_750_000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "ghost@example.com", "--amount", "1"], "no user"),
+        (["--email", "ghost@example.com", "--amount", "-1"], "more than zero"),
+        (["--email", "ghost@example.com", "--amount", "1000001"], "at most"),
+    ],
+)
+def test_wallet_credit_refuses_bad_input(server, args, message):
+    assert message in _fails(server, "wallet", "credit", *args)
+
+
+def test_wallet_show_for_an_unknown_user(server):
+    assert "no user" in _fails(server, "wallet", "show", "--email", "ghost@example.com")
+
+
+def test_json_output_is_only_json(server, unique_email):
+    email = unique_email()
+    for args in (
+        ["create-user", "--email", email, "--password", "long enough", "--json"],
+        ["wallet", "show", "--email", email, "--json"],
+        ["list-apps", "--json"],
+    ):
+        json.loads(server.cli(*args).stdout)
+
+
+def test_migrate_is_idempotent(server):
+    for _ in range(2):
+        assert "up to date" in server.cli("migrate").stdout
+
+
+def test_unknown_command_is_a_usage_error(server):
+    assert server.cli("frobnicate", check=False).returncode == 2
