@@ -83,6 +83,8 @@ def new_sqlite_url(directory: Path | None = None) -> str:
 class TestDatabase:
     """A database of one backend for one server; ``close()`` drops PostgreSQL ones."""
 
+    __test__ = False  # not a test class, despite the name
+
     def __init__(self, backend: str) -> None:
         self.backend = backend
         self.url = new_pg_database() if backend == "postgres" else new_sqlite_url()

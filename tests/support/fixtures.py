@@ -13,7 +13,7 @@ BACKENDS = ("sqlite", "postgres")
 _emails = itertools.count(1)
 
 
-def _require_backend(backend: str) -> None:
+def require_backend(backend: str) -> None:
     if backend != "postgres":
         return
     problem = pg_available()
@@ -26,7 +26,7 @@ def _require_backend(backend: str) -> None:
 
 @pytest.fixture(params=BACKENDS, scope="session")
 def backend(request) -> str:
-    _require_backend(request.param)
+    require_backend(request.param)
     return request.param
 
 

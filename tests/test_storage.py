@@ -1,0 +1,138 @@
+"""Storage on both backends: migrations, hashed secrets, the generated secret key."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from tests.support.databases import TestDatabase
+from tests.support.fixtures import require_backend
+from tests.support.oauth import DEFAULT_PASSWORD, new_site, pkce_pair
+from tests.support.server import REPO_ROOT, ServerProcess
+from widget_server.storage import Database
+from widget_server.storage.migrate import head_revision, upgrade
+from widget_server.storage.schema import metadata
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _schema_differences(url: str) -> list:
+    db = Database(url)
+    try:
+        await upgrade(db)
+        async with db.read() as conn:
+            return await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await db.dispose()
+
+
+async def _dump_text(url: str) -> str:
+    """Every value of every table, as one string, to search for leaked secrets."""
+    db = Database(url)
+    parts = []
+    try:
+        async with db.read() as conn:
+            for table in metadata.sorted_tables:
+                rows = await conn.execute(text(f'SELECT * FROM "{table.name}"'))  # noqa: S608
+                parts.extend(repr(tuple(row)) for row in rows)
+    finally:
+        await db.dispose()
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def database(backend):
+    db = TestDatabase(backend)
+    yield db
+    db.close()
+
+
+def test_migrations_create_exactly_the_declared_schema(database):
+    assert _run(_schema_differences(database.url)) == []
+
+
+def test_concurrent_migrations_from_several_processes_all_succeed(database):
+    env = {**os.environ, "LEGION_DATABASE_URL": database.url}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "widget_server", "migrate"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [(*p.communicate(timeout=60), p.returncode) for p in processes]
+    assert [r[2] for r in results] == [0, 0, 0, 0], results
+    assert _run(_schema_differences(database.url)) == []
+
+
+def test_head_revision_is_the_newest_migration():
+    versions = Path(REPO_ROOT, "widget_server/storage/migrations/versions")
+    newest = sorted(p.name for p in versions.glob("[0-9]*.py"))[-1]
+    assert newest.startswith(head_revision())
+
+
+def test_codes_tokens_secrets_and_passwords_are_stored_only_as_hashes(server, unique_email):
+    site = new_site(server, unique_email(), "http://store.localhost:7501/cb")
+    verifier, challenge = pkce_pair()
+    code = site.code(challenge)
+    tokens = site.exchange(code, verifier).json()
+    renewed = site.refresh(tokens["refresh_token"]).json()
+    session_cookie = site.person.http.cookies.get("legion_session")
+    dump = _run(_dump_text(server.env["LEGION_DATABASE_URL"]))
+    secrets_in_clear = [
+        code,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        renewed["access_token"],
+        renewed["refresh_token"],
+        site.client_secret,
+        DEFAULT_PASSWORD,
+        verifier,
+        session_cookie,
+    ]
+    for secret in secrets_in_clear:
+        assert secret not in dump
+    assert site.client_id in dump  # the search itself works
+    assert "$argon2id$" in dump
+
+
+def test_secret_key_file_is_private_and_stable(tmp_path):
+    url = f"sqlite:///{tmp_path / 'legion.db'}"
+    with ServerProcess(url, env={"LEGION_SECRET_KEY": ""}) as first:
+        first.create_user("key@example.com")
+    key_file = tmp_path / "legion.db.secret"
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text()
+    assert len(key.strip()) >= 32
+    with ServerProcess(url, env={"LEGION_SECRET_KEY": ""}):
+        pass
+    assert key_file.read_text() == key
+
+
+def test_secret_key_lives_in_the_database_with_postgres():
+    require_backend("postgres")
+    database = TestDatabase("postgres")
+    try:
+        with ServerProcess(database.url, env={"LEGION_SECRET_KEY": ""}):
+            pass
+        dump = _run(_dump_text(database.url))
+    finally:
+        database.close()
+    assert "'secret_key'" in dump
