@@ -1,0 +1,82 @@
+"""Discovery documents and what every page promises: metadata, OpenAPI, headers, errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def test_authorization_server_metadata(server):
+    meta = httpx.get(f"{server.url}/.well-known/oauth-authorization-server").json()
+    assert meta["issuer"] == server.url
+    assert meta["authorization_endpoint"] == f"{server.url}/connect"
+    assert meta["token_endpoint"] == f"{server.url}/v1/oauth/token"
+    assert meta["revocation_endpoint"] == f"{server.url}/v1/oauth/revoke"
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["response_types_supported"] == ["code"]
+    assert set(meta["grant_types_supported"]) == {"authorization_code", "refresh_token"}
+    assert "chat:completions" in meta["scopes_supported"]
+    assert "none" in meta["token_endpoint_auth_methods_supported"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
+
+
+def test_metadata_works_with_authlib_discovery(server):
+    from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+
+    meta = AuthorizationServerMetadata(
+        httpx.get(f"{server.url}/.well-known/oauth-authorization-server").json()
+    )
+    meta.validate()
+
+
+def test_openapi_describes_the_json_endpoints(server):
+    document = httpx.get(f"{server.url}/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    for path in ("/v1/oauth/token", "/v1/oauth/revoke", "/v1/models", "/v1/chat/completions"):
+        assert path in document["paths"], path
+    token = document["paths"]["/v1/oauth/token"]["post"]
+    assert set(token["requestBody"]["content"]) == {
+        "application/x-www-form-urlencoded",
+        "application/json",
+    }
+    assert "TokenResponse" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/register"])
+def test_pages_have_strict_headers_and_no_coop(server, path):
+    response = httpx.get(f"{server.url}{path}")
+    assert response.status_code == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "script-src" not in csp  # our pages run no script
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Cross-Origin-Opener-Policy" not in response.headers
+
+
+def test_unknown_pages_are_html_404s_and_unknown_api_paths_json(server):
+    page = httpx.get(f"{server.url}/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["Content-Type"].startswith("text/html")
+    api = httpx.get(f"{server.url}/v1/no-such-endpoint")
+    assert api.status_code == 404
+    assert api.json()["error"]["code"] == "not_found"
+    oauth = httpx.get(f"{server.url}/v1/oauth/nothing")
+    assert oauth.status_code == 404
+    assert oauth.json()["error"] == "invalid_request"
+
+
+def test_oversized_form_is_refused_not_crashed(server):
+    response = httpx.post(
+        f"{server.url}/login",
+        content=b"email=" + b"a" * (3 * 1024 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": server.url},
+    )
+    assert response.status_code == 413
+
+
+def test_static_stylesheet_is_served(server):
+    response = httpx.get(f"{server.url}/static/legion.css")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/css")
