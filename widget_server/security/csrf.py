@@ -29,6 +29,10 @@ def request_origin_is_own(public_origin: str) -> bool:
     """False when the browser says the request comes from another origin."""
     own = {public_origin, f"{request.scheme}://{request.host}"}
     origin = request.headers.get("Origin")
+    if origin == "null" and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        # Pages sent with Referrer-Policy: no-referrer post their forms with Origin: null;
+        # Sec-Fetch-Site, which no page script can set, still vouches for the origin.
+        return True
     if origin is not None:
         return origin in own
     referer = request.headers.get("Referer")
