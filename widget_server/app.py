@@ -17,6 +17,7 @@ from .storage.migrate import upgrade
 from .web.errors import register_error_handlers
 from .web.headers import apply_default_headers
 from .web.pages import blueprint as pages_blueprint
+from .widget import blueprint as widget_blueprint
 
 
 def create_app(config: Config | None = None) -> Quart:
@@ -48,7 +49,7 @@ def create_app(config: Config | None = None) -> Quart:
         if services is not None:
             await services.close()
 
-    for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint):
+    for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint, widget_blueprint):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.after_request(apply_default_headers)

@@ -1,0 +1,5 @@
+"""Serving the chat widget (``/widget.js``) and the demo site page (``/demo``)."""
+
+from .views import blueprint
+
+__all__ = ["blueprint"]

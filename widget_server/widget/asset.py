@@ -1,0 +1,87 @@
+"""``widget.js`` as served: the file's bytes, pre-compressed once, with validators.
+
+Compressing per request would cost more than the request; the three encodings are built
+once and rebuilt only when the file changes (an edit during development, a deploy).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+
+WIDGET_PATH = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+ENCODINGS = ("br", "gzip", "identity")
+
+
+@dataclass(frozen=True)
+class Representation:
+    body: bytes
+    etag: str  # quoted, strong: each encoding is its own byte sequence
+
+
+@dataclass(frozen=True)
+class WidgetAsset:
+    mtime_ns: int
+    version: str
+    representations: dict[str, Representation]
+
+    @classmethod
+    def build(cls, path: Path = WIDGET_PATH) -> WidgetAsset:
+        stat = path.stat()
+        source = path.read_bytes()
+        version = hashlib.sha256(source).hexdigest()[:20]
+        bodies = {
+            "identity": source,
+            "gzip": gzip.compress(source, compresslevel=9, mtime=0),
+            "br": brotli.compress(source, quality=11, mode=brotli.MODE_TEXT),
+        }
+        suffix = {"identity": "", "gzip": "-gz", "br": "-br"}
+        return cls(
+            mtime_ns=stat.st_mtime_ns,
+            version=version,
+            representations={
+                name: Representation(body, f'"{version}{suffix[name]}"')
+                for name, body in bodies.items()
+            },
+        )
+
+    def fresh(self, path: Path = WIDGET_PATH) -> WidgetAsset:
+        """This asset, or a rebuilt one when the file changed since it was built."""
+        return self if path.stat().st_mtime_ns == self.mtime_ns else WidgetAsset.build(path)
+
+    def matches(self, if_none_match: str) -> bool:
+        """True when the client holds this version in any encoding (weak comparison)."""
+        if if_none_match.strip() == "*":
+            return True
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return any(rep.etag in tags for rep in self.representations.values())
+
+
+def choose_encoding(accept_encoding: str) -> str:
+    """The best of br, gzip and identity that the client accepts (RFC 9110 §12.5.3)."""
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        name, _, params = part.strip().partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        weights[name] = quality
+    for encoding in ENCODINGS:
+        quality = weights.get(encoding, weights.get("*"))
+        if encoding == "identity" and quality is None:
+            return "identity"  # acceptable unless refused explicitly
+        if quality is not None and quality > 0:
+            return encoding
+    return "identity"
