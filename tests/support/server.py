@@ -63,6 +63,8 @@ class ServerProcess:
         self.port = free_port()
         self.host = host
         self.url = f"http://{public_host or host}:{self.port}"
+        # For Python clients: glibc may not resolve *.localhost names, Chromium always does.
+        self.local_url = f"http://{host}:{self.port}"
         self.workers = workers
         self.demo = demo
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="legion-server-"))
@@ -108,7 +110,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.local_url}/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
