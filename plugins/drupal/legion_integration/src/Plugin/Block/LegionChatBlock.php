@@ -1,0 +1,185 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\legion_integration\Plugin\Block;
+
+use Drupal\Core\Block\Attribute\Block;
+use Drupal\Core\Block\BlockBase;
+use Drupal\Core\Cache\Cache;
+use Drupal\Core\Config\ConfigFactoryInterface;
+use Drupal\Core\Form\FormStateInterface;
+use Drupal\Core\Plugin\ContainerFactoryPluginInterface;
+use Drupal\Core\StringTranslation\TranslatableMarkup;
+use Drupal\Core\Url;
+use Drupal\legion_integration\SettingsRules;
+use Symfony\Component\DependencyInjection\ContainerInterface;
+
+/**
+ * The "Legion AI Chat" block.
+ *
+ * Site builders choose presentation only (position, theme, placeholder); the Client ID
+ * and server come from the module's settings. The markup is the same for every visitor
+ * (no per-visitor data), so it is cached with the settings' cache tag.
+ *
+ * The annotation is read by Drupal 10.0-10.2, the attribute by 10.2 and later.
+ *
+ * @Block(
+ *   id = "legion_integration_chat",
+ *   admin_label = @Translation("Legion AI Chat"),
+ *   category = @Translation("Legion")
+ * )
+ */
+#[Block(
+  id: 'legion_integration_chat',
+  admin_label: new TranslatableMarkup('Legion AI Chat'),
+  category: new TranslatableMarkup('Legion'),
+)]
+final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginInterface {
+
+  /**
+   * The settings' configuration name.
+   */
+  private const SETTINGS = 'legion_integration.settings';
+
+  /**
+   * Constructs the block.
+   *
+   * @param array $configuration
+   *   The block's configuration.
+   * @param string $plugin_id
+   *   The plugin ID.
+   * @param mixed $plugin_definition
+   *   The plugin definition.
+   * @param \Drupal\Core\Config\ConfigFactoryInterface $configFactory
+   *   Reads the module's settings.
+   */
+  public function __construct(array $configuration, $plugin_id, $plugin_definition, private readonly ConfigFactoryInterface $configFactory) {
+    parent::__construct($configuration, $plugin_id, $plugin_definition);
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition): static {
+    return new static($configuration, $plugin_id, $plugin_definition, $container->get('config.factory'));
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function defaultConfiguration(): array {
+    return [
+      'position' => SettingsRules::POSITIONS[0],
+      'theme' => SettingsRules::THEMES[0],
+      'placeholder' => '',
+    ];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function blockForm($form, FormStateInterface $form_state): array {
+    $options = SettingsRules::chatOptions($this->configuration);
+    $form['position'] = [
+      '#type' => 'select',
+      '#title' => $this->t('Position'),
+      '#options' => [
+        'bottom-right' => $this->t('Bottom right (floating button)'),
+        'bottom-left' => $this->t('Bottom left (floating button)'),
+        'inline' => $this->t('Inline (inside the region)'),
+      ],
+      '#default_value' => $options['position'],
+    ];
+    $form['theme'] = [
+      '#type' => 'select',
+      '#title' => $this->t('Theme'),
+      '#options' => [
+        'dark' => $this->t('Dark'),
+        'light' => $this->t('Light'),
+        'auto' => $this->t("Auto (follows the visitor's system)"),
+      ],
+      '#default_value' => $options['theme'],
+    ];
+    $form['placeholder'] = [
+      '#type' => 'textfield',
+      '#title' => $this->t('Placeholder'),
+      '#description' => $this->t('Shown in the empty message box.'),
+      '#default_value' => $options['placeholder'],
+      '#maxlength' => SettingsRules::PLACEHOLDER_MAX_LENGTH,
+    ];
+    return $form;
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function blockValidate($form, FormStateInterface $form_state): void {
+    if (!in_array($form_state->getValue('position'), SettingsRules::POSITIONS, TRUE)) {
+      $form_state->setErrorByName('position', $this->t('Choose one of the listed positions.'));
+    }
+    if (!in_array($form_state->getValue('theme'), SettingsRules::THEMES, TRUE)) {
+      $form_state->setErrorByName('theme', $this->t('Choose one of the listed themes.'));
+    }
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function blockSubmit($form, FormStateInterface $form_state): void {
+    $options = SettingsRules::chatOptions([
+      'position' => $form_state->getValue('position'),
+      'theme' => $form_state->getValue('theme'),
+      'placeholder' => $form_state->getValue('placeholder'),
+    ]);
+    $this->configuration['position'] = $options['position'];
+    $this->configuration['theme'] = $options['theme'];
+    $this->configuration['placeholder'] = $options['placeholder'];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function build(): array {
+    $settings = $this->configFactory->get(self::SETTINGS);
+    $client_id = (string) $settings->get('client_id');
+    $server_url = (string) $settings->get('server_url');
+    $build = [
+      '#cache' => [
+        'tags' => $settings->getCacheTags(),
+        'contexts' => ['url.site'],
+      ],
+    ];
+    if ($client_id === '' || $server_url === '') {
+      return $build;
+    }
+    $options = SettingsRules::chatOptions($this->configuration);
+    $config = [
+      'serverUrl' => $server_url,
+      'clientId' => $client_id,
+      'redirectUri' => Url::fromRoute('legion_integration.callback', [], ['absolute' => TRUE])->toString(),
+      'position' => $options['position'],
+      'theme' => $options['theme'],
+    ];
+    if ($options['placeholder'] !== '') {
+      $config['placeholder'] = $options['placeholder'];
+    }
+    return $build + [
+      '#type' => 'html_tag',
+      '#tag' => 'div',
+      '#attributes' => [
+        'class' => ['legion-integration-chat', 'legion-integration-chat--' . $options['position']],
+        'data-legion-config' => json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR),
+      ],
+      '#attached' => ['library' => ['legion_integration/chat']],
+    ];
+  }
+
+  /**
+   * {@inheritdoc}
+   */
+  public function getCacheTags(): array {
+    return Cache::mergeTags(parent::getCacheTags(), ['config:' . self::SETTINGS]);
+  }
+
+}

@@ -1,0 +1,158 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Drupal\Tests\legion_integration\Unit;
+
+use Drupal\Core\Block\Attribute\Block;
+use Drupal\Core\Form\FormState;
+use Drupal\legion_integration\Plugin\Block\LegionChatBlock;
+use Drupal\Tests\UnitTestCase;
+
+/**
+ * The "Legion AI Chat" block: definition, settings form and render array.
+ *
+ * @coversDefaultClass \Drupal\legion_integration\Plugin\Block\LegionChatBlock
+ * @group legion_integration
+ */
+final class LegionChatBlockTest extends UnitTestCase {
+
+  /**
+   * A block with the given block settings over the given module settings.
+   */
+  private function block(array $configuration = [], array $settings = ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example']): LegionChatBlock {
+    $factory = $this->getConfigFactoryStub(['legion_integration.settings' => $settings]);
+    return LegionChatBlock::create(
+      $this->containerWith(['config.factory' => $factory]),
+      $configuration,
+      'legion_integration_chat',
+      ['provider' => 'legion_integration'],
+    );
+  }
+
+  /**
+   * The widget configuration the block hands to the browser.
+   */
+  private function widgetConfig(array $build): array {
+    return json_decode($build['#attributes']['data-legion-config'], TRUE, 8, JSON_THROW_ON_ERROR);
+  }
+
+  /**
+   * @coversNothing
+   */
+  public function testBlockIsDefinedByAttributeAndAnnotation(): void {
+    $class = new \ReflectionClass(LegionChatBlock::class);
+    $attributes = $class->getAttributes(Block::class);
+    $this->assertCount(1, $attributes);
+    $definition = $attributes[0]->newInstance();
+    $this->assertSame('legion_integration_chat', $definition->id);
+    $this->assertSame('Legion AI Chat', (string) $definition->admin_label);
+
+    $this->assertMatchesRegularExpression('/@Block\(\s*\*\s*id = "legion_integration_chat",\s*\*\s*admin_label = @Translation\("Legion AI Chat"\)/', (string) $class->getDocComment());
+  }
+
+  /**
+   * @covers ::build
+   */
+  public function testBuildRendersTheChatWithTheSettings(): void {
+    $build = $this->block(['position' => 'inline', 'theme' => 'light', 'placeholder' => 'Ask me anything...'])->build();
+
+    $this->assertSame('html_tag', $build['#type']);
+    $this->assertSame('div', $build['#tag']);
+    $this->assertContains('legion-integration-chat', $build['#attributes']['class']);
+    $this->assertSame(['legion_integration/chat'], $build['#attached']['library']);
+    $this->assertSame([
+      'serverUrl' => 'https://legion.example',
+      'clientId' => 'lgn_abc123',
+      'redirectUri' => 'https://drupal.example/legion-callback',
+      'position' => 'inline',
+      'theme' => 'light',
+      'placeholder' => 'Ask me anything...',
+    ], $this->widgetConfig($build));
+  }
+
+  /**
+   * @covers ::build
+   * @covers ::getCacheTags
+   */
+  public function testBuildIsCachedWithTheSettingsTagAndNoVisitorData(): void {
+    $block = $this->block();
+    $build = $block->build();
+    $this->assertContains('config:legion_integration.settings', $build['#cache']['tags']);
+    $this->assertContains('config:legion_integration.settings', $block->getCacheTags());
+    $this->assertNotContains('user', $build['#cache']['contexts']);
+    $this->assertNotContains('session', $build['#cache']['contexts']);
+    $this->assertArrayNotHasKey('max-age', $build['#cache']);
+  }
+
+  /**
+   * @covers ::build
+   */
+  public function testUnknownValuesFallBackToDefaults(): void {
+    $build = $this->block(['position' => '"><script>alert(1)</script>', 'theme' => 'javascript:alert(1)', 'placeholder' => '" onerror="alert(1)'])->build();
+    $config = $this->widgetConfig($build);
+    $this->assertSame('bottom-right', $config['position']);
+    $this->assertSame('dark', $config['theme']);
+    $this->assertSame('" onerror="alert(1)', $config['placeholder']);
+    $this->assertContains('legion-integration-chat--bottom-right', $build['#attributes']['class']);
+  }
+
+  /**
+   * @covers ::build
+   */
+  public function testMarkupInThePlaceholderNeverReachesThePageAsHtml(): void {
+    $build = $this->block(['placeholder' => '"><script>alert(1)</script><img src=x onerror=alert(2)>'])->build();
+    $json = $build['#attributes']['data-legion-config'];
+    $this->assertStringNotContainsString('<', $json);
+    $this->assertStringNotContainsString('>', $json);
+    $this->assertStringNotContainsString('"><', $json);
+    $this->assertStringNotContainsString('script', $this->widgetConfig($build)['placeholder']);
+    $this->assertStringNotContainsString('<', $this->widgetConfig($build)['placeholder']);
+  }
+
+  /**
+   * @covers ::build
+   */
+  public function testNothingIsRenderedUntilTheModuleIsConfigured(): void {
+    $build = $this->block([], ['client_id' => '', 'server_url' => ''])->build();
+    $this->assertArrayNotHasKey('#type', $build);
+    $this->assertArrayNotHasKey('#attached', $build);
+    $this->assertContains('config:legion_integration.settings', $build['#cache']['tags']);
+  }
+
+  /**
+   * @covers ::blockForm
+   * @covers ::defaultConfiguration
+   */
+  public function testBlockFormOffersTheThreeSettings(): void {
+    $form = $this->block()->blockForm([], new FormState());
+    $this->assertSame(['bottom-right', 'bottom-left', 'inline'], array_keys($form['position']['#options']));
+    $this->assertSame('bottom-right', $form['position']['#default_value']);
+    $this->assertSame(['dark', 'light', 'auto'], array_keys($form['theme']['#options']));
+    $this->assertSame('dark', $form['theme']['#default_value']);
+    $this->assertSame('textfield', $form['placeholder']['#type']);
+    $this->assertSame('', $form['placeholder']['#default_value']);
+  }
+
+  /**
+   * @covers ::blockValidate
+   * @covers ::blockSubmit
+   */
+  public function testBlockFormRefusesUnknownValuesAndStoresKnownOnes(): void {
+    $block = $this->block();
+    $bad = (new FormState())->setValues(['position' => 'top', 'theme' => 'neon', 'placeholder' => '']);
+    $block->blockValidate([], $bad);
+    $this->assertArrayHasKey('position', $bad->getErrors());
+    $this->assertArrayHasKey('theme', $bad->getErrors());
+
+    $good = (new FormState())->setValues(['position' => 'bottom-left', 'theme' => 'auto', 'placeholder' => '  Hi <b>there</b> ']);
+    $block->blockValidate([], $good);
+    $this->assertSame([], $good->getErrors());
+    $block->blockSubmit([], $good);
+    $configuration = $block->getConfiguration();
+    $this->assertSame('bottom-left', $configuration['position']);
+    $this->assertSame('auto', $configuration['theme']);
+    $this->assertSame('Hi there', $configuration['placeholder']);
+  }
+
+}

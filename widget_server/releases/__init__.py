@@ -1,0 +1,1 @@
+"""The plugin zips: how they are built (``packager``) and served (``views``)."""
