@@ -136,3 +136,57 @@ def test_secret_key_lives_in_the_database_with_postgres():
     finally:
         database.close()
     assert "'secret_key'" in dump
+
+
+async def _age_grant_and_purge(url: str, refresh_token: str) -> tuple[int, int]:
+    """Push one grant's end two days into the past, purge, and count what is left."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from widget_server.clock import utcnow
+    from widget_server.security.secrets import digest
+    from widget_server.storage.maintenance import purge_expired
+    from widget_server.storage.schema import grants, refresh_tokens
+
+    db = Database(url)
+    try:
+        async with db.transaction() as conn:
+            grant_id = (
+                await conn.execute(
+                    select(refresh_tokens.c.grant_id).where(
+                        refresh_tokens.c.token_hash == digest(refresh_token)
+                    )
+                )
+            ).scalar_one()
+            await conn.execute(
+                update(grants)
+                .where(grants.c.id == grant_id)
+                .values(expires_at=utcnow() - timedelta(days=2))
+            )
+        await purge_expired(db)
+        async with db.read() as conn:
+            gone = await conn.execute(
+                select(func.count())
+                .select_from(refresh_tokens)
+                .where(refresh_tokens.c.grant_id == grant_id)
+            )
+            left = await conn.execute(select(func.count()).select_from(grants))
+            return gone.scalar_one(), left.scalar_one()
+    finally:
+        await db.dispose()
+
+
+def test_purge_removes_long_dead_grants_with_their_tokens_and_keeps_live_ones(
+    make_server, unique_email
+):
+    server = make_server()
+    site = new_site(server, unique_email(), "http://purge.localhost:7502/cb")
+    dead, alive = site.tokens(), site.tokens()
+    remaining_tokens, remaining_grants = _run(
+        _age_grant_and_purge(server.env["LEGION_DATABASE_URL"], dead["refresh_token"])
+    )
+    assert remaining_tokens == 0
+    assert remaining_grants == 1
+    assert site.refresh(alive["refresh_token"]).status_code == 200
+    assert site.refresh(dead["refresh_token"]).json()["error"] == "invalid_grant"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from .oauth.views import blueprint as oauth_blueprint
 from .security.csrf import csrf_token
 from .security.secret_key import resolve_secret_key
 from .services import Services
+from .storage.maintenance import purge_periodically
 from .storage.migrate import upgrade
 from .web.errors import register_error_handlers
 from .web.headers import apply_default_headers
@@ -42,11 +44,13 @@ def create_app(config: Config | None = None) -> Quart:
         await upgrade(services.db)
         app.secret_key = await resolve_secret_key(config, services.db)
         app.extensions["legion"] = services
+        services.extras["purge_task"] = asyncio.create_task(purge_periodically(services.db))
 
     @app.after_serving
     async def stop_services() -> None:
         services = app.extensions.pop("legion", None)
         if services is not None:
+            services.extras["purge_task"].cancel()
             await services.close()
 
     for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint, widget_blueprint):
