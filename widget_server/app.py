@@ -10,6 +10,7 @@ from quart import Quart
 
 from .accounts.views import blueprint as accounts_blueprint
 from .config import Config
+from .gateway import init_app as init_gateway
 from .oauth.views import blueprint as oauth_blueprint
 from .security.csrf import csrf_token
 from .security.secret_key import resolve_secret_key
@@ -55,6 +56,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint, widget_blueprint):
         app.register_blueprint(blueprint)
+    init_gateway(app)  # after start_services: the gateway's hooks rely on it
     register_error_handlers(app)
     app.after_request(apply_default_headers)
     logging.getLogger("widget_server").setLevel(logging.INFO)

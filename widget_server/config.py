@@ -67,6 +67,10 @@ class Config:
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     upstream_connect_timeout_s: float = 10.0
     upstream_read_timeout_s: float = 120.0
+    # The output cap sent upstream (and reserved for) when a chat request sets none.
+    default_max_tokens: int = 4096
+    # "aiohttp" (httpx over the httpx-aiohttp transport) or "httpx" (httpx's own).
+    upstream_transport: str = "aiohttp"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -86,6 +90,8 @@ class Config:
             lifetimes=_lifetimes_from_env(env),
             upstream_connect_timeout_s=_float(env, "LEGION_UPSTREAM_CONNECT_TIMEOUT", 10.0),
             upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 120.0),
+            default_max_tokens=_int(env, "LEGION_DEFAULT_MAX_TOKENS", 4096) or 4096,
+            upstream_transport=_transport(env.get("LEGION_UPSTREAM_TRANSPORT", "aiohttp")),
         )
         return replace(config, **overrides) if overrides else config
 
@@ -190,6 +196,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def _transport(raw: str) -> str:
+    value = (raw or "aiohttp").strip().lower()
+    if value not in ("aiohttp", "httpx"):
+        raise ConfigError(f"LEGION_UPSTREAM_TRANSPORT must be aiohttp or httpx, not {raw!r}")
     return value
 
 

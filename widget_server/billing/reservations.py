@@ -1,0 +1,159 @@
+"""Holding money for a completion before it runs, and giving it back if it fails.
+
+A reservation is one conditional ``UPDATE`` of the wallet row: it succeeds only when what
+is left (``balance - reserved``) covers the worst case *and* the month's spend plus
+everything reserved stays within the monthly limit. Concurrent requests therefore can't
+promise the same money twice: PostgreSQL re-checks the condition against the row a
+concurrent writer committed, and SQLite runs write transactions one at a time
+(``BEGIN IMMEDIATE``). Each reservation also gets a row, so that money held by a process
+that died is released by :func:`release_stale` instead of staying held forever.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, delete, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..clock import month_key, utcnow
+from ..storage import Database
+from ..storage.schema import reservations, wallets
+
+
+@dataclass(frozen=True)
+class Reservation:
+    id: str | None  # None for a zero amount: nothing is held, nothing to recover
+    user_id: int
+    amount_micros: int
+
+
+class ReservationRefused(Exception):
+    """The wallet can't hold the amount; ``reason`` says why."""
+
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    GUARD_FAILED = "guard_failed"  # the caller's extra condition (a live token) did not hold
+
+    def __init__(self, reason: str, available_micros: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.available_micros = available_micros
+
+
+def month_spend_expression(month: str):
+    """This month's spend as stored, counting a row last touched in another month as 0."""
+    return case((wallets.c.spend_month == month, wallets.c.month_spend_micros), else_=literal(0))
+
+
+async def reserve(
+    conn: AsyncConnection,
+    user_id: int,
+    amount_micros: int,
+    *,
+    guard: ColumnElement[bool] | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Hold ``amount_micros`` of the user's wallet, inside the caller's write transaction.
+
+    ``guard`` is an extra SQL condition checked in the same statement (the gateway passes
+    "this access token is still live", so a revocation takes effect at once).
+    """
+    now = now or utcnow()
+    month = month_key(now)
+    conditions = [
+        wallets.c.user_id == user_id,
+        wallets.c.balance_micros - wallets.c.reserved_micros >= amount_micros,
+        or_(
+            wallets.c.monthly_limit_micros.is_(None),
+            month_spend_expression(month) + wallets.c.reserved_micros + amount_micros
+            <= wallets.c.monthly_limit_micros,
+        ),
+    ]
+    if guard is not None:
+        conditions.append(guard)
+    result = await conn.execute(
+        update(wallets)
+        .where(and_(*conditions))
+        .values(reserved_micros=wallets.c.reserved_micros + amount_micros, updated_at=now)
+    )
+    if result.rowcount != 1:
+        raise await _why_refused(conn, user_id, amount_micros, month)
+    if amount_micros == 0:
+        return Reservation(None, user_id, 0)
+    reservation_id = secrets.token_hex(16)
+    await conn.execute(
+        insert(reservations).values(
+            id=reservation_id, user_id=user_id, amount_micros=amount_micros, created_at=now
+        )
+    )
+    return Reservation(reservation_id, user_id, amount_micros)
+
+
+async def _why_refused(
+    conn: AsyncConnection, user_id: int, amount_micros: int, month: str
+) -> ReservationRefused:
+    row = (
+        await conn.execute(
+            select(
+                wallets.c.balance_micros,
+                wallets.c.reserved_micros,
+                wallets.c.monthly_limit_micros,
+                month_spend_expression(month).label("month_spend"),
+            ).where(wallets.c.user_id == user_id)
+        )
+    ).first()
+    if row is None:
+        return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS)
+    available = row.balance_micros - row.reserved_micros
+    if row.monthly_limit_micros is not None and (
+        row.month_spend + row.reserved_micros + amount_micros > row.monthly_limit_micros
+    ):
+        return ReservationRefused(ReservationRefused.LIMIT_EXCEEDED, available)
+    if available < amount_micros:
+        return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS, available)
+    return ReservationRefused(ReservationRefused.GUARD_FAILED, available)
+
+
+async def release(db: Database, reservation: Reservation) -> None:
+    """Give the whole reservation back (the upstream call failed or never started)."""
+    if reservation.id is None:
+        return
+    async with db.transaction() as conn:
+        await release_in(conn, reservation)
+
+
+async def release_in(conn: AsyncConnection, reservation: Reservation) -> bool:
+    """Delete the reservation and un-hold its amount; False if it was already released."""
+    if reservation.id is None:
+        return True
+    deleted = await conn.execute(delete(reservations).where(reservations.c.id == reservation.id))
+    if deleted.rowcount != 1:
+        return False
+    await conn.execute(
+        update(wallets)
+        .where(wallets.c.user_id == reservation.user_id)
+        .values(
+            reserved_micros=wallets.c.reserved_micros - reservation.amount_micros,
+            updated_at=utcnow(),
+        )
+    )
+    return True
+
+
+async def release_stale(db: Database, older_than: timedelta) -> int:
+    """Release reservations older than ``older_than`` (their process died); how many."""
+    cutoff = utcnow() - older_than
+    async with db.transaction() as conn:
+        stale = (
+            await conn.execute(
+                select(reservations.c.id, reservations.c.user_id, reservations.c.amount_micros)
+                .where(reservations.c.created_at < cutoff)
+                .limit(1000)
+            )
+        ).all()
+        for row in stale:
+            await release_in(conn, Reservation(row.id, row.user_id, row.amount_micros))
+    return len(stale)

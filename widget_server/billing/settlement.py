@@ -1,0 +1,92 @@
+"""Turning a reservation into a charge and a ledger row, in one transaction.
+
+The charge is the real usage priced by :mod:`.pricing`, never more than what was reserved.
+Settling takes the charge from the balance, un-holds the whole reservation and writes the
+ledger row (user, app, model, tokens, provider cost, margin, developer earning, platform)
+atomically: a crash leaves either all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..clock import month_key, utcnow
+from ..storage import Database
+from ..storage.schema import transactions, wallets
+from .pricing import Charge, cap
+from .reservations import Reservation, month_spend_expression, release_in
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Who is charged, for what, and who earns from it."""
+
+    user_id: int
+    app_id: int | None
+    client_id: str
+    model: str
+
+
+async def settle(
+    db: Database, reservation: Reservation, charge: Charge, entry: LedgerEntry
+) -> Charge:
+    """Charge the wallet and write the ledger row; returns the charge as booked."""
+    async with db.transaction() as conn:
+        return await settle_in(conn, reservation, charge, entry)
+
+
+async def settle_in(
+    conn: AsyncConnection, reservation: Reservation, charge: Charge, entry: LedgerEntry
+) -> Charge:
+    now = utcnow()
+    month = month_key(now)
+    charge = cap(charge, reservation.amount_micros)
+    still_held = await release_in(conn, reservation)
+    total = charge.total_micros
+    if not still_held:
+        # Released as stale while the completion ran: charge only what is free now.
+        total = await _free_micros(conn, entry.user_id, total)
+        charge = cap(charge, total)
+    if total:
+        await conn.execute(
+            update(wallets)
+            .where(wallets.c.user_id == entry.user_id)
+            .values(
+                balance_micros=wallets.c.balance_micros - total,
+                month_spend_micros=month_spend_expression(month) + total,
+                spend_month=literal(month),
+                updated_at=now,
+            )
+        )
+    await conn.execute(
+        insert(transactions).values(
+            created_at=now,
+            user_id=entry.user_id,
+            app_id=entry.app_id,
+            client_id=entry.client_id,
+            model=entry.model,
+            prompt_tokens=charge.prompt_tokens,
+            completion_tokens=charge.completion_tokens,
+            provider_cost_micros=charge.provider_cost_micros,
+            margin_micros=charge.margin_micros,
+            developer_earning_micros=charge.developer_earning_micros,
+            platform_micros=charge.platform_micros,
+            total_micros=charge.total_micros,
+        )
+    )
+    return charge
+
+
+async def _free_micros(conn: AsyncConnection, user_id: int, wanted: int) -> int:
+    row = (
+        await conn.execute(
+            select(wallets.c.balance_micros - wallets.c.reserved_micros).where(
+                wallets.c.user_id == user_id
+            )
+        )
+    ).scalar()
+    return max(0, min(wanted, row or 0))
+

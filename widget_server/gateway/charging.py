@@ -1,0 +1,153 @@
+"""One request's money: hold the worst case before calling upstream, then book the real
+usage or give it all back (SPEC §5.3).
+
+The worst case is an upper bound, so that settling never needs more than was held:
+prompt tokens are bounded by the request's size in bytes (no tokenizer makes more tokens
+than bytes), output tokens by the cap we send upstream (the request's ``max_tokens``, else
+``LEGION_DEFAULT_MAX_TOKENS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from ..billing.pricing import Prices, price
+from ..billing.reservations import Reservation, ReservationRefused, release, reserve
+from ..billing.settlement import LedgerEntry, settle
+from ..clock import utcnow
+from ..errors import ApiError
+from ..storage.schema import users
+from .auth import Caller, token_is_live
+from .catalog import Model
+from .providers import Usage
+from .request import ChatRequest
+from .state import Gateway
+
+PER_MESSAGE_TOKENS = 8  # role markers and separators a provider adds per message
+
+
+def prices_of(model: Model) -> Prices:
+    return Prices(model.input_micros_per_mtok, model.output_micros_per_mtok)
+
+
+def worst_case_micros(
+    model: Model, request: ChatRequest, preferences: str, max_tokens: int, margin_bp: int
+) -> int:
+    prompt_bound = (
+        request.body_bytes
+        + len(preferences.encode())
+        + PER_MESSAGE_TOKENS * (len(request.messages) + 2)
+    )
+    return price(prices_of(model), prompt_bound, max_tokens, margin_bp).total_micros
+
+
+def refused(error: ReservationRefused) -> ApiError:
+    if error.reason == ReservationRefused.LIMIT_EXCEEDED:
+        return ApiError(
+            402,
+            "limit_exceeded",
+            "This request would pass your monthly spending limit; raise it on your Legion "
+            "account page.",
+        )
+    return ApiError(
+        402,
+        "insufficient_funds",
+        "Your Legion wallet can't cover this request; add credit on your account page.",
+    )
+
+
+async def hold(
+    gateway: Gateway,
+    caller: Caller,
+    token: str,
+    request: ChatRequest,
+    model: Model,
+    max_tokens: int,
+) -> tuple[Reservation, str]:
+    """Reserve the worst case; returns it with the user's preferences (when wanted)."""
+    margin_bp = caller.app.margin_bp
+    for attempt in range(2):
+        try:
+            async with gateway.db.transaction() as conn:
+                preferences = ""
+                if request.user_preferences:
+                    preferences = (
+                        await conn.execute(
+                            select(users.c.preferences).where(users.c.id == caller.user_id)
+                        )
+                    ).scalar() or ""
+                amount = worst_case_micros(model, request, preferences, max_tokens, margin_bp)
+                reservation = await reserve(
+                    conn,
+                    caller.user_id,
+                    amount,
+                    guard=token_is_live(caller.token_hash, utcnow()),
+                )
+            return reservation, preferences
+        except ReservationRefused as error:
+            if error.reason != ReservationRefused.GUARD_FAILED:
+                raise refused(error) from None
+            # The token died since it was cached: this raises its 401 or 403.
+            caller.context = await gateway.tokens.refresh(gateway.db, token, caller.token_hash)
+            if attempt:
+                break
+    raise ApiError(401, "invalid_token", "The access token can't be used right now.")
+
+
+async def check_affordable(
+    gateway: Gateway, caller: Caller, request: ChatRequest, model: Model, max_tokens: int
+) -> None:
+    """Raise the 402 a reservation would get, without holding anything (for the 429 path:
+    an empty wallet is a 402, never a 429 that clients would retry)."""
+    from ..billing.wallet import get_wallet
+
+    wallet = await get_wallet(gateway.db, caller.user_id)
+    amount = worst_case_micros(model, request, "", max_tokens, caller.app.margin_bp)
+    limit = wallet.monthly_limit_micros
+    if limit is not None and wallet.month_spend_micros + wallet.reserved_micros + amount > limit:
+        raise refused(ReservationRefused(ReservationRefused.LIMIT_EXCEEDED))
+    if wallet.available_micros < amount:
+        raise refused(ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS))
+
+
+class Tab:
+    """Settles one reservation exactly once: booked with usage, or released."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        reservation: Reservation,
+        entry: LedgerEntry,
+        model: Model,
+        margin_bp: int,
+    ) -> None:
+        self.gateway = gateway
+        self.reservation = reservation
+        self.entry = entry
+        self.prices = prices_of(model)
+        self.margin_bp = margin_bp
+        self._task: asyncio.Task | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._task is not None
+
+    def charge(self, usage: Usage) -> asyncio.Task:
+        """Book the usage, in a task of its own that a cancelled request can't stop."""
+        if self._task is None:
+            charge = price(
+                self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp
+            )
+            self._task = self.gateway.spawn(
+                settle(self.gateway.db, self.reservation, charge, self.entry)
+            )
+        return self._task
+
+    def cancel(self) -> asyncio.Task:
+        """Give the reservation back: nothing is charged."""
+        if self._task is None:
+            self._task = self.gateway.spawn(release(self.gateway.db, self.reservation))
+        return self._task
+

@@ -1,0 +1,113 @@
+"""``POST /v1/chat/completions``, from bearer token to booked charge.
+
+The order is the SPEC's promise that nothing is spent on a request that fails early:
+authenticate (401/403) → origin (403) → body (400) → model (404) → rate limits (429) →
+hold the worst case (402) → call the provider → book the real usage or release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from quart import Request, Response, g
+
+from ..billing.reservations import Reservation
+from ..billing.settlement import LedgerEntry
+from ..oauth.cors import refuse_foreign_origin_api
+from .auth import Caller, bearer_token
+from .catalog import Model
+from .charging import Tab, check_affordable, hold
+from .errors import UpstreamError, upstream_failed
+from .limits import rate_limited, seconds_to_wait
+from .providers import Call, Meter, Provider
+from .providers.base import prompt_chars
+from .relay import SSE_HEADERS, relay
+from .request import ChatRequest, invalid, parse_chat_request
+from .state import Gateway
+
+PREFERENCES_INTRO = "The user's preferences, from their Legion account:\n"
+OPENAI_COMPATIBLE = ("openai", "xai")
+
+
+async def chat_completions(gateway: Gateway, request: Request) -> Response:
+    token = bearer_token(request.headers.get("Authorization"))
+    caller = await gateway.tokens.caller(gateway.db, token)
+    g.legion_app = caller.app
+    refuse_foreign_origin_api(request.headers.get("Origin"), caller.app)
+    chat = parse_chat_request(await request.get_data())
+    model = gateway.resolve_model(chat.model, caller.app.default_model)
+    provider = gateway.providers[model.provider]
+    _check_features(chat, model)
+    max_tokens = chat.max_tokens or min(gateway.config.default_max_tokens, model.max_output_tokens)
+    wait = await seconds_to_wait(gateway, caller)
+    if wait is not None:
+        await check_affordable(gateway, caller, chat, model, max_tokens)
+        raise rate_limited(wait)
+    reservation, preferences = await hold(gateway, caller, token or "", chat, model, max_tokens)
+    call = Call(model, chat, with_preferences(chat, preferences), max_tokens)
+    tab = _tab(gateway, caller, model, reservation)
+    if chat.stream:
+        return await _stream(provider, call, tab)
+    return await _complete(provider, call, tab)
+
+
+def _check_features(chat: ChatRequest, model: Model) -> None:
+    if model.provider in OPENAI_COMPATIBLE:
+        return
+    feature = chat.uses_openai_only_features
+    if feature:
+        raise invalid(
+            f"{feature} is supported only by OpenAI-compatible models, not {model.id}.",
+            feature.split(" ")[0],
+        )
+
+
+def with_preferences(chat: ChatRequest, preferences: str) -> list[dict]:
+    """The messages, with the user's saved preferences as a system message after the
+    app's own leading system messages (when the request allows it and there are some)."""
+    if not chat.user_preferences or not preferences.strip():
+        return chat.messages
+    at = 0
+    while at < len(chat.messages) and chat.messages[at]["role"] in ("system", "developer"):
+        at += 1
+    note = {"role": "system", "content": PREFERENCES_INTRO + preferences.strip()}
+    return [*chat.messages[:at], note, *chat.messages[at:]]
+
+
+def _tab(gateway: Gateway, caller: Caller, model: Model, reservation: Reservation) -> Tab:
+    entry = LedgerEntry(caller.user_id, caller.app.id, caller.app.client_id, model.id)
+    return Tab(gateway, reservation, entry, model, caller.app.margin_bp)
+
+
+async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
+    try:
+        completion = await provider.complete(call)
+    except UpstreamError as error:
+        await asyncio.shield(tab.cancel())
+        raise error.api_error() from None
+    except BaseException:
+        tab.cancel()
+        raise
+    await asyncio.shield(tab.charge(completion.usage))
+    body = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
+    return Response(body, content_type="application/json")
+
+
+async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
+    meter = Meter(prompt_chars=prompt_chars(call.messages))
+    pieces = provider.stream(call, meter)
+    try:
+        first = await anext(pieces)
+    except StopAsyncIteration:
+        await asyncio.shield(tab.cancel())
+        raise upstream_failed("The provider sent an empty stream.").api_error() from None
+    except UpstreamError as error:
+        await asyncio.shield(tab.cancel())
+        raise error.api_error() from None
+    except BaseException:
+        tab.cancel()
+        raise
+    response = Response(relay(first, pieces, tab, meter), headers=SSE_HEADERS)
+    response.timeout = None  # a stream lasts as long as the provider keeps sending
+    return response

@@ -1,0 +1,124 @@
+"""OpenAI-compatible providers: OpenAI, xAI, and any server behind ``OPENAI_BASE_URL``
+(vLLM, Ollama, llama.cpp ...).
+
+The request is forwarded nearly as sent, and so are the answer and every chunk: a client
+gets exactly what the provider produced. We always ask for usage in streams (to bill), and
+drop the usage chunk again when the client did not ask for it.
+
+The output cap goes out as ``max_completion_tokens`` (what OpenAI and xAI want, and what
+counts reasoning tokens) unless the client sent ``max_tokens`` or the base URL is not the
+provider's own, where older servers only know ``max_tokens``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+
+from ...config import PROVIDER_DEFAULT_BASE_URLS, ProviderSettings
+from ..errors import UpstreamError, upstream_failed
+from ..request import text_of
+from ..sse import sse_events
+from .base import Call, Completion, Meter, Usage
+from .transport import Upstream, bad_event, cut_short
+
+LABELS = {"openai": "OpenAI", "xai": "xAI"}
+
+
+class OpenAICompatible:
+    def __init__(self, name: str, settings: ProviderSettings, client: httpx.AsyncClient) -> None:
+        self.name = name
+        label = LABELS.get(name, name)
+        self.upstream = Upstream(
+            client, label, settings.base_url, {"Authorization": f"Bearer {settings.api_key}"}
+        )
+        self.own_host = settings.base_url == PROVIDER_DEFAULT_BASE_URLS.get(name)
+
+    def body(self, call: Call, stream: bool) -> dict:
+        request = call.request
+        body: dict = {"model": call.model.id, "messages": call.messages}
+        body.update(request.sampling)
+        body.update(request.passthrough)
+        if request.stop:
+            body["stop"] = request.stop
+        field = request.max_tokens_field or (
+            "max_completion_tokens" if self.own_host else "max_tokens"
+        )
+        body[field] = call.max_tokens
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def complete(self, call: Call) -> Completion:
+        answer = await self.upstream.post_json("/chat/completions", self.body(call, False))
+        choices = answer.get("choices")
+        if not isinstance(choices, list):
+            raise upstream_failed(f"The {self.upstream.label} API sent no choices.")
+        return Completion(answer, _usage(answer.get("usage"), call, answer))
+
+    async def stream(self, call: Call, meter: Meter) -> AsyncIterator[bytes]:
+        upstream = self.upstream
+        response = await upstream.open_stream("/chat/completions", self.body(call, True))
+        include_usage = call.request.include_usage
+        finished = False
+        try:
+            async for _, data in sse_events(upstream.chunks(response)):
+                if data == b"[DONE]":
+                    return
+                try:
+                    chunk = json.loads(data)
+                except ValueError:
+                    raise bad_event(upstream.label) from None
+                if not isinstance(chunk, dict):
+                    raise bad_event(upstream.label)
+                if "error" in chunk:
+                    raise _stream_error(upstream.label, chunk["error"])
+                usage = chunk.get("usage")
+                if usage:
+                    _meter_usage(meter, usage)
+                choices = chunk.get("choices")
+                if choices:
+                    choice = choices[0]
+                    delta = choice.get("delta") or {}
+                    content = delta.get("content")
+                    if content:
+                        meter.output_chars += len(content)
+                    if choice.get("finish_reason"):
+                        finished = True
+                elif usage and not include_usage:
+                    continue  # the usage chunk we asked for on our own behalf
+                yield data
+            if not finished:
+                raise cut_short(upstream.label)
+        finally:
+            await response.aclose()
+
+
+def _stream_error(label: str, error) -> UpstreamError:
+    message = error.get("message") if isinstance(error, dict) else None
+    return upstream_failed(f"The {label} API failed mid-stream: {message or 'no details'}")
+
+
+def _meter_usage(meter: Meter, usage: dict) -> None:
+    if isinstance(usage.get("prompt_tokens"), int):
+        meter.prompt_tokens = usage["prompt_tokens"]
+    if isinstance(usage.get("completion_tokens"), int):
+        meter.completion_tokens = usage["completion_tokens"]
+    details = usage.get("completion_tokens_details") or {}
+    if isinstance(details.get("reasoning_tokens"), int):
+        meter.reasoning_tokens = details["reasoning_tokens"]
+
+
+def _usage(usage, call: Call, answer: dict) -> Usage:
+    """The answer's usage, or an estimate when a compatible server sends none."""
+    meter = Meter(prompt_chars=sum(len(text_of(m.get("content"))) for m in call.messages))
+    if isinstance(usage, dict):
+        _meter_usage(meter, usage)
+    for choice in answer.get("choices") or []:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict) and isinstance(message.get("content"), str):
+            meter.output_chars += len(message["content"])
+    return meter.usage()
