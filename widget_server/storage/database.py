@@ -4,11 +4,14 @@ SQLite needs care to be correct under concurrency: Python's driver begins transa
 lazily, so two writers that both read first deadlock instead of waiting. We take over
 ``BEGIN`` ourselves and start every write transaction with ``BEGIN IMMEDIATE`` (it waits on
 ``busy_timeout`` for the write lock), while reads use a plain deferred ``BEGIN``. With WAL,
-readers never block the writer.
+readers never block the writer. Within one process, write transactions also queue on an
+asyncio lock: SQLite admits one writer anyway, and its busy handler waits by sleeping in
+growing steps, which turns a short queue into a long latency tail.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +38,7 @@ class Database:
     def __init__(self, database_url: str, *, pool_size: int = 10, max_overflow: int = 30) -> None:
         self.url = database_url
         self.is_sqlite = database_url.startswith("sqlite")
+        self._sqlite_writer = asyncio.Lock()
         if self.is_sqlite:
             Path(database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(
@@ -52,7 +56,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed when the block ends, rolled back on error."""
-        async with self.engine.begin() as conn:
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._sqlite_writer, self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
