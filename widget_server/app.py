@@ -12,6 +12,7 @@ from .accounts.views import blueprint as accounts_blueprint
 from .config import Config
 from .gateway import init_app as init_gateway
 from .oauth.views import blueprint as oauth_blueprint
+from .releases import blueprint as releases_blueprint
 from .security.csrf import csrf_token
 from .security.secret_key import resolve_secret_key
 from .services import Services
@@ -56,6 +57,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint, widget_blueprint):
         app.register_blueprint(blueprint)
+    app.register_blueprint(releases_blueprint)
     init_gateway(app)  # after start_services: the gateway's hooks rely on it
     register_error_handlers(app)
     app.after_request(apply_default_headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, redirect, render_template, request
 
+from ..apps.registry import list_apps
 from ..billing.money import format_usd, parse_usd
 from ..billing.wallet import get_wallet, set_monthly_limit
 from ..errors import NotFoundError, ValidationError
@@ -138,6 +139,7 @@ async def render_account(user, *, message=None, error=None, status=200):
         user=user,
         wallet=wallet,
         connections=await list_connections(db, user.id),
+        owned_apps=await list_apps(db, owner_user_id=user.id),
         usd=format_usd,
         limit_value="" if limit is None else f"{limit / 1_000_000:.2f}",
         message=_ACCOUNT_MESSAGES.get(message or ""),

@@ -1,0 +1,131 @@
+"""The WordPress plugin's PHP as shipped: php -l, PHP 7.4 syntax only, translations.
+
+The files checked are the ones in the built zip (templates rendered), since those are
+what a site runs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import REPO_ROOT
+from widget_server.releases.packager import WORDPRESS, Sources, build_plugin
+
+CHECKER = REPO_ROOT / "tests" / "php" / "php74_compat.php"
+PHP_PARSER = "/usr/share/php/PhpParser/autoload.php"
+TEXT_DOMAIN = "legion-ai-connect"
+# WordPress's translation functions whose first argument is the message.
+I18N_CALL = re.compile(
+    r"\b(?:__|_e|esc_html__|esc_html_e|esc_attr__|esc_attr_e)\(\s*"
+    r"(?P<q>['\"])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)\s*,\s*(?P<domain>[^)]*?)\s*\)",
+    re.DOTALL,
+)
+
+
+def require(tool: str, why: str) -> None:
+    if shutil.which(tool) or os.path.exists(tool):
+        return
+    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
+        pytest.fail(f"{tool} is required by the test command ({why})")
+    pytest.skip(f"{tool} not installed ({why})")
+
+
+@pytest.fixture(scope="module")
+def plugin_dir(tmp_path_factory) -> Path:
+    """The plugin as unpacked from its zip."""
+    data = build_plugin(WORDPRESS, Sources.locate(REPO_ROOT), lint_php=lambda files: None)
+    out = tmp_path_factory.mktemp("wordpress-plugin")
+    zipfile.ZipFile(io.BytesIO(data)).extractall(out)
+    return out / "legion-ai-connect"
+
+
+def php_files(plugin_dir: Path) -> list[Path]:
+    files = sorted(plugin_dir.rglob("*.php"))
+    assert len(files) > 10
+    return files
+
+
+def source_files(plugin_dir: Path) -> list[Path]:
+    """PHP and JavaScript written for the plugin (not the bundled widget)."""
+    files = php_files(plugin_dir) + sorted(plugin_dir.rglob("*.js"))
+    return [f for f in files if f.name != "widget.js"]
+
+
+def test_every_php_file_passes_php_lint(plugin_dir):
+    require("php", "Debian package php-cli")
+    for path in php_files(plugin_dir):
+        result = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_plugin_uses_only_php_7_4_syntax_and_functions(plugin_dir):
+    require("php", "Debian package php-cli")
+    require(PHP_PARSER, "Debian package php-parser")
+    files = [str(p) for p in php_files(plugin_dir)]
+    result = subprocess.run(["php", str(CHECKER), *files], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_php_7_4_check_finds_php_8_syntax(tmp_path):
+    """The check above could fail: PHP 8-only code is reported, line by line."""
+    require("php", "Debian package php-cli")
+    require(PHP_PARSER, "Debian package php-parser")
+    sample = tmp_path / "php8.php"
+    sample.write_text(
+        "<?php\n"
+        "function legion_a( int|string $v ): mixed { return match ( $v ) { default => 1 }; }\n"
+        "$legion_b = $legion_o?->name;\n"
+        "legion_c( value: 1 );\n"
+        "if ( str_starts_with( 'ab', 'a' ) ) {}\n"
+        "class Legion_D { public function __construct( private int $x ) {} }\n"
+    )
+    result = subprocess.run(["php", str(CHECKER), str(sample)], capture_output=True, text=True)
+    assert result.returncode == 1
+    for expected in (
+        ":2: union type",
+        ":2: type mixed",
+        ":2: match expression",
+        ":3: nullsafe operator",
+        ":4: named argument",
+        ":5: function str_starts_with()",
+        ":6: constructor property promotion",
+    ):
+        assert expected in result.stdout, result.stdout
+
+
+def test_every_translatable_string_uses_the_plugin_text_domain(plugin_dir):
+    calls = 0
+    for path in source_files(plugin_dir):
+        for match in I18N_CALL.finditer(path.read_text()):
+            calls += 1
+            assert match.group("domain").strip("'\" ") == TEXT_DOMAIN, (path, match.group(0))
+    assert calls > 20
+
+
+def test_the_pot_file_lists_every_translatable_string(plugin_dir):
+    pot = (plugin_dir / "languages" / "legion-ai-connect.pot").read_text()
+    catalog = set()
+    for block in re.findall(r'^msgid ((?:".*"\n)+)', pot, re.MULTILINE):
+        catalog.add("".join(re.findall(r'"(.*)"', block)).replace('\\"', '"'))
+    for path in source_files(plugin_dir):
+        for match in I18N_CALL.finditer(path.read_text()):
+            message = match.group("msg")
+            message = message.replace("\\'", "'") if match.group("q") == "'" else message
+            message = message.replace('\\"', '"')
+            assert message in catalog, f"{path.name}: {message!r} is missing from the .pot"
+
+
+def test_no_inline_event_handlers_or_secrets_in_the_plugin(plugin_dir):
+    for path in source_files(plugin_dir):
+        text = path.read_text()
+        assert not re.search(r"\son[a-z]+\s*=\s*['\"\\]", text), path
+        assert "client_secret" not in text.lower(), path
+        assert "innerHTML" not in text, path
