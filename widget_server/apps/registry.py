@@ -101,6 +101,11 @@ def validate_model_name(model: str | None) -> str | None:
         return None
     if not _MODEL_NAME.fullmatch(model):
         raise ValidationError(f"{model!r} is not a valid model name")
+    from ..gateway.catalog import is_known_model, load_catalog
+
+    if not is_known_model(model):
+        known = ", ".join(load_catalog().models)
+        raise ValidationError(f"unknown model {model!r}; the catalog has: {known}")
     return model
 
 

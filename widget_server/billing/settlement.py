@@ -89,4 +89,3 @@ async def _free_micros(conn: AsyncConnection, user_id: int, wanted: int) -> int:
         )
     ).scalar()
     return max(0, min(wanted, row or 0))
-

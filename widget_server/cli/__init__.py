@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import LegionError
-from . import apps, serve, users
+from . import apps, serve, stats, users
 
-COMMAND_MODULES = (serve, apps, users)
+COMMAND_MODULES = (serve, apps, users, stats)
 
 
 def build_parser() -> argparse.ArgumentParser:

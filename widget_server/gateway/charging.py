@@ -150,4 +150,3 @@ class Tab:
         if self._task is None:
             self._task = self.gateway.spawn(release(self.gateway.db, self.reservation))
         return self._task
-

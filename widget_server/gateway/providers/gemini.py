@@ -135,9 +135,7 @@ def _read(answer: dict, meter: Meter) -> tuple[str, str | None]:
         return "", "content_filter" if blocked else None
     candidate = candidates[0] if isinstance(candidates[0], dict) else {}
     parts = (candidate.get("content") or {}).get("parts") or []
-    text = "".join(
-        p.get("text", "") for p in parts if isinstance(p, dict) and not p.get("thought")
-    )
+    text = "".join(p.get("text", "") for p in parts if isinstance(p, dict) and not p.get("thought"))
     meter.output_chars += len(text)
     return text, finish_reason(candidate.get("finishReason"))
 
@@ -149,4 +147,3 @@ def _stream_error(error) -> UpstreamError:
     if overloaded or error.get("code") in (429, 503):
         return upstream_overloaded(f"The Gemini API is overloaded: {message}", None)
     return upstream_failed(f"The Gemini API failed mid-stream: {message}")
-

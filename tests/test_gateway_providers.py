@@ -1,0 +1,216 @@
+"""Each provider, streamed and not, through the real server to real fake upstreams: the
+OpenAI shapes the client gets, and what the provider was sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fakes.fixtures import fake, gateway_server, new_visitor, streamed_text  # noqa: F401
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+MODELS = {
+    "openai": "gpt-4o-mini",
+    "xai": "grok-4-fast-non-reasoning",
+    "anthropic": "claude-haiku-4-5",
+    "gemini": "gemini-2.5-flash",
+}
+
+
+@pytest.fixture
+def visitor(gateway_server, fake, unique_email):  # noqa: F811
+    fake.reset()
+    return new_visitor(gateway_server, unique_email("providers"))
+
+
+@pytest.mark.parametrize("provider", MODELS)
+def test_whole_answer_has_openai_shape_and_usage(visitor, fake, provider):  # noqa: F811
+    fake.set(reply="Hello from upstream", prompt_tokens=11, completion_tokens=3)
+    response = visitor.chat(model=MODELS[provider])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["object"] == "chat.completion"
+    assert body["id"].startswith("chatcmpl-")
+    assert body["model"] == MODELS[provider]
+    choice = body["choices"][0]
+    assert choice["message"] == {**choice["message"], "role": "assistant"}
+    assert choice["message"]["content"] == "Hello from upstream"
+    assert choice["finish_reason"] == "stop"
+    assert body["usage"]["prompt_tokens"] == 11
+    assert body["usage"]["completion_tokens"] == 3
+    assert body["usage"]["total_tokens"] == 14
+    assert [r["provider"] for r in fake.requests] == [provider]
+
+
+@pytest.mark.parametrize("provider", MODELS)
+@pytest.mark.parametrize("include_usage", [True, False])
+def test_stream_relays_chunks_and_usage_only_when_asked(visitor, fake, provider, include_usage):  # noqa: F811
+    fake.set(reply="one two three four five", delay=0.01)
+    response, events = visitor.stream(
+        model=MODELS[provider], stream_options={"include_usage": include_usage}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert events[-1] == "[DONE]"
+    chunks = events[:-1]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert len({c["id"] for c in chunks}) == 1
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert streamed_text(events) == "one two three four five"
+    finishes = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]]
+    assert finishes[-1] == "stop" and set(finishes[:-1]) == {None}
+    usage_chunks = [c for c in chunks if c.get("usage")]
+    if include_usage:
+        assert len(usage_chunks) == 1 and usage_chunks[0] is chunks[-1]
+        assert chunks[-1]["choices"] == []
+        assert chunks[-1]["usage"]["completion_tokens"] == 5
+    else:
+        assert usage_chunks == []
+    # We always need usage to bill, whatever the client asked for.
+    sent = fake.requests[-1]["json"]
+    if provider in ("openai", "xai"):
+        assert sent["stream_options"] == {"include_usage": True}
+
+
+@pytest.mark.parametrize("provider", MODELS)
+def test_output_cap_reaches_provider_and_length_finish_comes_back(visitor, fake, provider):  # noqa: F811
+    fake.set(reply="a b c d e f g h")
+    response = visitor.chat(model=MODELS[provider], max_tokens=3)
+    assert response.json()["choices"][0]["finish_reason"] == "length"
+    assert response.json()["choices"][0]["message"]["content"] == "a b c"
+    sent = fake.requests[-1]["json"]
+    caps = {
+        "openai": sent.get("max_tokens"),
+        "xai": sent.get("max_tokens"),
+        "anthropic": sent.get("max_tokens"),
+        "gemini": (sent.get("generationConfig") or {}).get("maxOutputTokens"),
+    }
+    assert caps[provider] == 3
+    response, events = visitor.stream(model=MODELS[provider], max_tokens=2)
+    assert streamed_text(events) == "a b"
+    assert [c for c in events[:-1] if c["choices"]][-1]["choices"][0]["finish_reason"] == "length"
+
+
+def test_request_without_max_tokens_gets_the_server_cap(visitor, fake):  # noqa: F811
+    visitor.chat(model="claude-haiku-4-5")
+    assert fake.requests[-1]["json"]["max_tokens"] == 4096
+    visitor.chat(model="gpt-4o-mini", max_completion_tokens=50)
+    assert fake.requests[-1]["json"]["max_completion_tokens"] == 50
+    assert "max_tokens" not in fake.requests[-1]["json"]
+
+
+def test_anthropic_gets_system_prompt_and_merged_turns(visitor, fake):  # noqa: F811
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "developer", "content": "Speak French."},
+        {"role": "user", "content": "Hi"},
+        {"role": "user", "content": [{"type": "text", "text": "there"}]},
+        {"role": "assistant", "content": "Salut"},
+        {"role": "user", "content": "Again"},
+    ]
+    visitor.chat(model="claude-sonnet-4-5", messages=messages, temperature=1.5, stop="END")
+    sent = fake.requests[-1]
+    assert sent["headers"]["x-api-key"] == "fake-anthropic-key"
+    assert sent["headers"]["anthropic-version"] == "2023-06-01"
+    body = sent["json"]
+    assert body["system"] == "Be brief.\n\nSpeak French."
+    assert body["messages"] == [
+        {"role": "user", "content": "Hi\n\nthere"},
+        {"role": "assistant", "content": "Salut"},
+        {"role": "user", "content": "Again"},
+    ]
+    assert body["temperature"] == 1.0  # Anthropic's range ends at 1
+    assert body["stop_sequences"] == ["END"]
+
+
+def test_anthropic_thinking_is_billed_as_output_but_not_shown(visitor, fake):  # noqa: F811
+    fake.set(reply="Visible answer", thoughts=40)
+    body = visitor.chat(model="claude-opus-4-6").json()
+    assert body["choices"][0]["message"]["content"] == "Visible answer"
+    assert body["usage"]["completion_tokens"] == 42
+    _, events = visitor.stream(model="claude-opus-4-6", stream_options={"include_usage": True})
+    assert streamed_text(events) == "Visible answer"
+    assert events[-2]["usage"]["completion_tokens"] == 42  # message_delta's cumulative count
+
+
+def test_gemini_thought_tokens_count_as_output(visitor, fake):  # noqa: F811
+    fake.set(reply="Short reply", thoughts=25, prompt_tokens=7)
+    body = visitor.chat(model="gemini-2.5-pro").json()
+    assert body["usage"]["completion_tokens"] == 2 + 25
+    assert body["usage"]["completion_tokens_details"]["reasoning_tokens"] == 25
+    assert body["usage"]["prompt_tokens"] == 7
+    _, events = visitor.stream(model="gemini-2.5-pro", stream_options={"include_usage": True})
+    assert events[-2]["usage"]["completion_tokens"] == 27
+    assert visitor.transactions()[0]["completion_tokens"] == 27
+
+
+def test_gemini_gets_contents_roles_and_system_instruction(visitor, fake):  # noqa: F811
+    messages = [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "Bye"},
+    ]
+    visitor.chat(model="gemini-2.0-flash", messages=messages, top_p=0.5, seed=4)
+    sent = fake.requests[-1]
+    assert sent["path"].endswith("/v1beta/models/gemini-2.0-flash:generateContent")
+    assert sent["headers"]["x-goog-api-key"] == "fake-gemini-key"
+    body = sent["json"]
+    assert body["systemInstruction"] == {"parts": [{"text": "Be kind."}]}
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert body["generationConfig"]["topP"] == 0.5
+    assert body["generationConfig"]["seed"] == 4
+    visitor.stream(model="gemini-2.0-flash")
+    assert fake.requests[-1]["path"].endswith(":streamGenerateContent")
+    assert fake.requests[-1]["query"] == {"alt": "sse"}
+
+
+def test_openai_request_is_forwarded_as_sent(visitor, fake):  # noqa: F811
+    visitor.chat(
+        model="gpt-4o",
+        temperature=0.3,
+        response_format={"type": "json_object"},
+        seed=7,
+        user_preferences=False,
+        context_ids=["a", "b"],
+    )
+    sent = fake.requests[-1]
+    assert sent["headers"]["authorization"] == "Bearer fake-openai-key"
+    body = sent["json"]
+    assert body["model"] == "gpt-4o"
+    assert body["temperature"] == 0.3
+    assert body["response_format"] == {"type": "json_object"}
+    assert body["seed"] == 7
+    # Legion's own fields stay with Legion.
+    for name in ("user_preferences", "user_information", "user_context", "context_ids"):
+        assert name not in body
+
+
+def test_openai_only_features_are_refused_for_other_providers(visitor, fake):  # noqa: F811
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+    response = visitor.chat(model="claude-haiku-4-5", tools=tools)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert visitor.chat(model="gpt-4o-mini", tools=tools).status_code == 200
+    assert [r["provider"] for r in fake.requests] == ["openai"]
+
+
+def test_saved_preferences_become_a_system_message(visitor, fake):  # noqa: F811
+    visitor.set_preferences("Answer in haiku.")
+    messages = [{"role": "system", "content": "Site prompt."}, {"role": "user", "content": "Hi"}]
+    visitor.chat(model="gpt-4o-mini", messages=messages)
+    sent = fake.requests[-1]["json"]["messages"]
+    assert sent[0] == {"role": "system", "content": "Site prompt."}
+    assert sent[1]["role"] == "system" and "Answer in haiku." in sent[1]["content"]
+    assert sent[2] == {"role": "user", "content": "Hi"}
+    visitor.chat(model="claude-haiku-4-5", messages=messages)
+    assert "Answer in haiku." in fake.requests[-1]["json"]["system"]
+    visitor.chat(model="gpt-4o-mini", messages=messages, user_preferences=False)
+    assert fake.requests[-1]["json"]["messages"] == messages
+
+
+def test_demo_model_is_not_offered_when_providers_are_configured(visitor, fake):  # noqa: F811
+    response = visitor.chat(model="demo")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
+    assert fake.requests == []
