@@ -51,7 +51,7 @@ async def models_preflight(model_id: str | None = None):
     return response
 
 
-@blueprint.post("/v1/chat/completions")
+@blueprint.post("/v1/chat/completions", provide_automatic_options=False)  # preflight below
 async def create_chat_completion():
     return await chat_completions(gateway(), request)
 
