@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from e2e.widget_site import TestSite
 from tests.fakes import FakeProviders
 from tests.support.databases import TestDatabase
+from tests.support.oauth import DEFAULT_PASSWORD
 from tests.support.server import ServerProcess
 
 # A shared two-core CI machine is slow at times; a visitor-facing wait is still seconds.
@@ -59,11 +60,15 @@ def context(chromium):
 
 @pytest.fixture
 def visitor(legion):
-    """A Legion user with $10 in the wallet: returns the email (password is the default)."""
+    """A Legion user with $10 in the wallet (``credit=None``: an empty one); returns the
+    email (the password is the default)."""
 
-    def make(server: ServerProcess = legion, credit: str = "10") -> str:
+    def make(server: ServerProcess = legion, credit: str | None = "10") -> str:
         email = f"visitor{next(_visitors)}-{id(make)}@example.com"
-        server.create_user(email, credit=credit)
+        if credit is None:
+            server.cli("create-user", "--email", email, "--password", DEFAULT_PASSWORD)
+        else:
+            server.create_user(email, credit=credit)
         return email
 
     return make

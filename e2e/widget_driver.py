@@ -29,8 +29,9 @@ class Widget:
         self.input = page.get_by_placeholder(placeholder)
         self.alert = page.locator(".legion-chat-widget .alert")
         self.gate = page.locator(".legion-chat-widget .gate p")
-        self.replies = page.locator(".legion-chat-widget .msg.bot:not(.note)")
-        self.questions = page.locator(".legion-chat-widget .msg.me")
+        # The text of each message (without its visually hidden "You:"/"Assistant:" label).
+        self.replies = page.locator(".legion-chat-widget .msg.bot:not(.note) > div")
+        self.questions = page.locator(".legion-chat-widget .msg.me > div")
 
     # ---------------------------------------------------------------- panel
 

@@ -56,9 +56,9 @@ class TestSite:
 
     # ---------------------------------------------------------------- setup
 
-    def embed(self, server_url: str, client_id: str, **attrs: str) -> TestSite:
+    def embed(self, server: str, client_id: str, **attrs: str) -> TestSite:
         """Embed the widget for this app: data-client-id, data-redirect-uri, and ``attrs``."""
-        self.server_url = server_url
+        self.server_url = server
         self.attrs = {
             "client-id": client_id,
             "redirect-uri": self.callback_uri,
