@@ -204,6 +204,8 @@ def test_account_saves_ai_preferences(server, unique_email):
     assert "Answer briefly. &lt;b&gt;Never&lt;/b&gt; use emoji." in page
     too_long = person.submit(form, {"preferences": "x" * 5000})
     assert too_long.status_code == 400
+    assert person.submit(form, {"preferences": "nul\x00byte"}).status_code == 303
+    assert "nulbyte" in person.get("/account").text
 
 
 def test_account_page_is_not_frameable_or_cached(server, unique_email):

@@ -12,12 +12,14 @@ from sqlalchemy import delete, func, insert, select
 
 from ..clock import utcnow
 from ..config import Limits
+from ..security.secrets import digest
 from ..storage import Database
 from ..storage.schema import login_failures
 
 
 def _keys(email: str, address: str) -> list[str]:
-    return [f"email:{email.strip().lower()[:320]}", f"addr:{address[:64]}"]
+    """Counter keys; the email is hashed, so the table holds no addresses people typed."""
+    return [f"email:{digest(email.strip().lower())}", f"addr:{address[:64]}"]
 
 
 async def seconds_until_allowed(db: Database, limits: Limits, email: str, address: str) -> int:

@@ -100,7 +100,7 @@ async def require_user_by_email(db: Database, email: str) -> User:
 
 
 async def set_preferences(db: Database, user_id: int, preferences: str) -> None:
-    text = (preferences or "").replace("\r\n", "\n").strip()
+    text = (preferences or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if len(text) > MAX_PREFERENCES_LENGTH:
         raise ValidationError(f"preferences must be at most {MAX_PREFERENCES_LENGTH} characters")
     async with db.transaction() as conn:

@@ -27,6 +27,7 @@ APP_TYPES = ("web", "wordpress", "drupal", "chat")
 PUBLIC_APP_TYPES = ("wordpress", "drupal", "chat")
 DEFAULT_MARGIN_BP = 5000
 MAX_MARGIN_PCT = Decimal(1000)
+_CLIENT_ID = re.compile(r"lgn_[0-9a-f]{24}")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
 
 
@@ -63,6 +64,10 @@ class App:
             "default_model": self.default_model,
             "created_at": self.created_at.isoformat(),
         }
+
+
+def looks_like_client_id(value: str) -> bool:
+    return isinstance(value, str) and bool(_CLIENT_ID.fullmatch(value))
 
 
 def parse_margin(value: str | float | int) -> int:
@@ -151,6 +156,8 @@ async def create_app(
 
 
 async def get_app(db: Database, client_id: str) -> App | None:
+    if not looks_like_client_id(client_id):
+        return None  # also keeps NUL bytes and megabyte strings away from the database
     async with db.read() as conn:
         return await _load_app(conn, apps.c.client_id == client_id)
 

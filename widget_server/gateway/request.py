@@ -100,7 +100,7 @@ def invalid(message: str, param: str | None = None) -> ApiError:
 def parse_chat_request(raw: bytes) -> ChatRequest:
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, or nested absurdly deep
         raise invalid("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from urllib.parse import quote, unquote, urlencode
 
 from quart import Blueprint, g, jsonify, redirect, render_template, request
@@ -309,7 +310,10 @@ async def _oauth_params() -> dict[str, str]:
             raise OAuthError("invalid_request", f"Parameter given twice: {', '.join(duplicated)}.")
         items = form.items()
     elif mimetype == "application/json":
-        body = await request.get_json(force=True, silent=True)
+        try:
+            body = json.loads(await request.get_data())
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, or nested absurdly deep
+            body = None
         if not isinstance(body, dict):
             raise OAuthError("invalid_request", "The body must be a JSON object.")
         if not all(isinstance(v, str) for v in body.values() if v is not None):
@@ -332,7 +336,7 @@ def _basic_credentials() -> tuple[str | None, str | None]:
         raise OAuthError("invalid_request", "Only HTTP Basic client authentication is supported.")
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8
         raise OAuthError("invalid_client", "Malformed Basic credentials.") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
