@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.fixtures import fake, gateway_server, new_visitor, streamed_text  # noqa: F401
+from tests.fakes.fixtures import new_visitor, streamed_text
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
@@ -18,13 +18,13 @@ MODELS = {
 
 
 @pytest.fixture
-def visitor(gateway_server, fake, unique_email):  # noqa: F811
+def visitor(gateway_sqlite, fake, unique_email):
     fake.reset()
-    return new_visitor(gateway_server, unique_email("providers"))
+    return new_visitor(gateway_sqlite, unique_email("providers"))
 
 
 @pytest.mark.parametrize("provider", MODELS)
-def test_whole_answer_has_openai_shape_and_usage(visitor, fake, provider):  # noqa: F811
+def test_whole_answer_has_openai_shape_and_usage(visitor, fake, provider):
     fake.set(reply="Hello from upstream", prompt_tokens=11, completion_tokens=3)
     response = visitor.chat(model=MODELS[provider])
     assert response.status_code == 200, response.text
@@ -44,7 +44,7 @@ def test_whole_answer_has_openai_shape_and_usage(visitor, fake, provider):  # no
 
 @pytest.mark.parametrize("provider", MODELS)
 @pytest.mark.parametrize("include_usage", [True, False])
-def test_stream_relays_chunks_and_usage_only_when_asked(visitor, fake, provider, include_usage):  # noqa: F811
+def test_stream_relays_chunks_and_usage_only_when_asked(visitor, fake, provider, include_usage):
     fake.set(reply="one two three four five", delay=0.01)
     response, events = visitor.stream(
         model=MODELS[provider], stream_options={"include_usage": include_usage}
@@ -73,7 +73,7 @@ def test_stream_relays_chunks_and_usage_only_when_asked(visitor, fake, provider,
 
 
 @pytest.mark.parametrize("provider", MODELS)
-def test_output_cap_reaches_provider_and_length_finish_comes_back(visitor, fake, provider):  # noqa: F811
+def test_output_cap_reaches_provider_and_length_finish_comes_back(visitor, fake, provider):
     fake.set(reply="a b c d e f g h")
     response = visitor.chat(model=MODELS[provider], max_tokens=3)
     assert response.json()["choices"][0]["finish_reason"] == "length"
@@ -91,7 +91,7 @@ def test_output_cap_reaches_provider_and_length_finish_comes_back(visitor, fake,
     assert [c for c in events[:-1] if c["choices"]][-1]["choices"][0]["finish_reason"] == "length"
 
 
-def test_request_without_max_tokens_gets_the_server_cap(visitor, fake):  # noqa: F811
+def test_request_without_max_tokens_gets_the_server_cap(visitor, fake):
     visitor.chat(model="claude-haiku-4-5")
     assert fake.requests[-1]["json"]["max_tokens"] == 4096
     visitor.chat(model="gpt-4o-mini", max_completion_tokens=50)
@@ -99,7 +99,7 @@ def test_request_without_max_tokens_gets_the_server_cap(visitor, fake):  # noqa:
     assert "max_tokens" not in fake.requests[-1]["json"]
 
 
-def test_anthropic_gets_system_prompt_and_merged_turns(visitor, fake):  # noqa: F811
+def test_anthropic_gets_system_prompt_and_merged_turns(visitor, fake):
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "developer", "content": "Speak French."},
@@ -123,7 +123,7 @@ def test_anthropic_gets_system_prompt_and_merged_turns(visitor, fake):  # noqa: 
     assert body["stop_sequences"] == ["END"]
 
 
-def test_anthropic_thinking_is_billed_as_output_but_not_shown(visitor, fake):  # noqa: F811
+def test_anthropic_thinking_is_billed_as_output_but_not_shown(visitor, fake):
     fake.set(reply="Visible answer", thoughts=40)
     body = visitor.chat(model="claude-opus-4-6").json()
     assert body["choices"][0]["message"]["content"] == "Visible answer"
@@ -133,7 +133,7 @@ def test_anthropic_thinking_is_billed_as_output_but_not_shown(visitor, fake):  #
     assert events[-2]["usage"]["completion_tokens"] == 42  # message_delta's cumulative count
 
 
-def test_gemini_thought_tokens_count_as_output(visitor, fake):  # noqa: F811
+def test_gemini_thought_tokens_count_as_output(visitor, fake):
     fake.set(reply="Short reply", thoughts=25, prompt_tokens=7)
     body = visitor.chat(model="gemini-2.5-pro").json()
     assert body["usage"]["completion_tokens"] == 2 + 25
@@ -144,7 +144,7 @@ def test_gemini_thought_tokens_count_as_output(visitor, fake):  # noqa: F811
     assert visitor.transactions()[0]["completion_tokens"] == 27
 
 
-def test_gemini_gets_contents_roles_and_system_instruction(visitor, fake):  # noqa: F811
+def test_gemini_gets_contents_roles_and_system_instruction(visitor, fake):
     messages = [
         {"role": "system", "content": "Be kind."},
         {"role": "user", "content": "Hi"},
@@ -165,7 +165,7 @@ def test_gemini_gets_contents_roles_and_system_instruction(visitor, fake):  # no
     assert fake.requests[-1]["query"] == {"alt": "sse"}
 
 
-def test_openai_request_is_forwarded_as_sent(visitor, fake):  # noqa: F811
+def test_openai_request_is_forwarded_as_sent(visitor, fake):
     visitor.chat(
         model="gpt-4o",
         temperature=0.3,
@@ -186,7 +186,7 @@ def test_openai_request_is_forwarded_as_sent(visitor, fake):  # noqa: F811
         assert name not in body
 
 
-def test_openai_only_features_are_refused_for_other_providers(visitor, fake):  # noqa: F811
+def test_openai_only_features_are_refused_for_other_providers(visitor, fake):
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     response = visitor.chat(model="claude-haiku-4-5", tools=tools)
     assert response.status_code == 400
@@ -195,7 +195,7 @@ def test_openai_only_features_are_refused_for_other_providers(visitor, fake):  #
     assert [r["provider"] for r in fake.requests] == ["openai"]
 
 
-def test_saved_preferences_become_a_system_message(visitor, fake):  # noqa: F811
+def test_saved_preferences_become_a_system_message(visitor, fake):
     visitor.set_preferences("Answer in haiku.")
     messages = [{"role": "system", "content": "Site prompt."}, {"role": "user", "content": "Hi"}]
     visitor.chat(model="gpt-4o-mini", messages=messages)
@@ -209,7 +209,7 @@ def test_saved_preferences_become_a_system_message(visitor, fake):  # noqa: F811
     assert fake.requests[-1]["json"]["messages"] == messages
 
 
-def test_demo_model_is_not_offered_when_providers_are_configured(visitor, fake):  # noqa: F811
+def test_demo_model_is_not_offered_when_providers_are_configured(visitor, fake):
     response = visitor.chat(model="demo")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "model_not_found"

@@ -31,15 +31,25 @@ def fake():
         yield running
 
 
-@pytest.fixture(scope="session")
-def gateway_server(backend, fake):
-    """A server per backend with every fake provider configured."""
+def _serve_gateway(backend: str, fake: FakeProviders):
     database = TestDatabase(backend)
     env = {**fake.env, "LEGION_UPSTREAM_READ_TIMEOUT": READ_TIMEOUT_S}
     with ServerProcess(database.url, env=env) as running:
         running.backend = backend
         yield running
     database.close()
+
+
+@pytest.fixture(scope="session")
+def gateway_server(backend, fake):
+    """A server per backend with every fake provider configured."""
+    yield from _serve_gateway(backend, fake)
+
+
+@pytest.fixture(scope="session")
+def gateway_sqlite(fake):
+    """The same on SQLite only, for behaviour that does not depend on storage."""
+    yield from _serve_gateway("sqlite", fake)
 
 
 @dataclass

@@ -19,7 +19,7 @@ def gateway() -> Gateway:
     return services().extras[EXTRAS_KEY]
 
 
-@blueprint.get("/v1/models")
+@blueprint.route("/v1/models", methods=["GET"], provide_automatic_options=False)
 async def list_models():
     state = gateway()
     response = jsonify(
@@ -29,7 +29,7 @@ async def list_models():
     return response
 
 
-@blueprint.get("/v1/models/<path:model_id>")
+@blueprint.route("/v1/models/<path:model_id>", methods=["GET"], provide_automatic_options=False)
 async def get_model(model_id: str):
     state = gateway()
     model = state.catalog.get(model_id)

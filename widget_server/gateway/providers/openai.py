@@ -64,6 +64,10 @@ class OpenAICompatible:
         response = await upstream.open_stream("/chat/completions", self.body(call, True))
         include_usage = call.request.include_usage
         finished = False
+        # The role-only opening chunk waits for the first content, so that a failure
+        # before any text is still a plain JSON error rather than a broken stream.
+        held: bytes | None = None
+        opened = False
         try:
             async for _, data in sse_events(upstream.chunks(response)):
                 if data == b"[DONE]":
@@ -88,6 +92,14 @@ class OpenAICompatible:
                         meter.output_chars += len(content)
                     if choice.get("finish_reason"):
                         finished = True
+                    if not opened:
+                        substance = delta.get("tool_calls") or delta.get("refusal")
+                        if not (content or finished or substance):
+                            held = data if held is None else held
+                            continue
+                        opened = True
+                        if held is not None:
+                            yield held
                 elif usage and not include_usage:
                     continue  # the usage chunk we asked for on our own behalf
                 yield data
