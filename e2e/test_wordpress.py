@@ -1,0 +1,399 @@
+"""The WordPress plugin on a real WordPress (SPEC §7), driven in Chromium.
+
+A site owner uploads the built zip through Plugins > Add New, activates it, reads the
+Redirect URI on Settings > Legion AI, registers an app with it and pastes the Client ID;
+a page gets ``[legion_chat ...]``; a visitor connects through the popup and the plugin's
+callback page and chats with a streamed reply. Once with pretty permalinks and once with
+plain ones. Then attacks: markup in every shortcode attribute and block setting, a
+subscriber at the settings, page caches. Last, deactivate and uninstall leave nothing.
+
+One WordPress serves the whole module (installing one takes seconds); the tests run in
+file order and each sets the state it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from e2e.widget_driver import Widget
+from e2e.wordpress import admin
+from e2e.wordpress.site import ADMIN_PASSWORD, ADMIN_USER, WordPressSite, require_wordpress
+from tests.fakes import FakeProviders
+from tests.support.databases import TestDatabase
+from tests.support.server import REPO_ROOT, ServerProcess
+
+pytestmark = [pytest.mark.wordpress, pytest.mark.browser]
+
+SHORTCODE = '[legion_chat position="inline" theme="light" placeholder="Ask me anything..."]'
+CHAT = ".legion-ai-connect-chat"
+ATTACKS = (
+    '"><script>window.__legion_pwned=1</script>',
+    "javascript:window.__legion_pwned=2",
+    'x" onerror="window.__legion_pwned=3',
+)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def wordpress():
+    require_wordpress()
+    with WordPressSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeProviders() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def legion(fake):
+    database = TestDatabase("sqlite")
+    with ServerProcess(database.url, public_host="legion.localhost", env=fake.env) as server:
+        yield server
+    database.close()
+
+
+@pytest.fixture(scope="module")
+def plugin_zip(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "build_plugins.py"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return out / "legion-wordpress.zip"
+
+
+@pytest.fixture(scope="module")
+def owner(chromium, wordpress, plugin_zip):
+    """The site owner's browser, logged in to wp-admin, with the plugin installed."""
+    context = admin.new_context(chromium)
+    page = context.new_page()
+    admin.log_in(page, wordpress.url, ADMIN_USER, ADMIN_PASSWORD)
+    admin.upload_plugin(page, wordpress.url, plugin_zip)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def visitor(chromium):
+    context = admin.new_context(chromium)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def read_redirect_uri(page, site_url: str) -> str:
+    admin.open_legion_settings(page, site_url)
+    return page.locator("#legion-redirect-uri").input_value()
+
+
+def ensure_configured(owner, wordpress, legion) -> None:
+    """Tests that only look at pages need some saved settings, whichever app they name."""
+    if not wordpress.php("return get_option( 'legion_client_id' );"):
+        admin.save_legion_settings(owner, wordpress.url, "lgn_pagesonly", legion.url)
+        expect(owner.locator("#setting-error-settings_updated")).to_be_visible()
+
+
+def chat_configs(page) -> list[dict]:
+    return [
+        json.loads(raw)
+        for raw in page.locator(CHAT).evaluate_all("els => els.map(e => e.dataset.legionConfig)")
+    ]
+
+
+# ---------------------------------------------------------------- the site owner
+
+
+def test_the_zip_installs_and_activates_through_the_plugins_screen(owner, wordpress, plugin_zip):
+    owner.goto(f"{wordpress.url}/wp-admin/plugins.php")
+    row = owner.locator("tr[data-slug='legion-ai-connect']")
+    expect(row).to_have_class(re.compile(r"\bactive\b"))
+    expect(row.get_by_role("link", name="Settings")).to_be_visible()
+    bundled = zipfile.ZipFile(plugin_zip).read("legion-ai-connect/public/js/widget.js")
+    assert (wordpress.plugin_dir() / "public" / "js" / "widget.js").read_bytes() == bundled
+    row.get_by_role("link", name="Settings").click()
+    expect(owner.get_by_role("heading", name="Legion AI")).to_be_visible()
+
+
+def test_bad_settings_are_refused_and_the_saved_ones_kept(owner, wordpress):
+    admin.save_legion_settings(owner, wordpress.url, "lgn_goodvalue1", "https://legion.example")
+    expect(owner.locator("#setting-error-settings_updated")).to_be_visible()
+    admin.save_legion_settings(owner, wordpress.url, '"><script>x</script>', "javascript:alert(1)")
+    expect(owner.locator("#setting-error-legion_client_id_invalid")).to_be_visible()
+    expect(owner.locator("#setting-error-legion_server_url_invalid")).to_be_visible()
+    expect(owner.locator("#setting-error-settings_updated")).to_have_count(0)
+    expect(owner.get_by_label("Client ID")).to_have_value("lgn_goodvalue1")
+    expect(owner.get_by_label("Legion server URL")).to_have_value("https://legion.example")
+    admin.save_legion_settings(owner, wordpress.url, "lgn_goodvalue1", "http://legion.example")
+    expect(owner.locator("#setting-error-legion_server_url_invalid")).to_be_visible()
+    assert wordpress.php("return get_option( 'legion_server_url' );") == "https://legion.example"
+
+
+# ---------------------------------------------------------------- owner to visitor
+
+
+@pytest.mark.parametrize("permalinks", ["plain", "pretty"])
+def test_a_visitor_connects_and_chats_on_a_shortcode_page(
+    owner, visitor, wordpress, legion, fake, unique_email, permalinks
+):
+    admin.set_permalinks(owner, wordpress.url, permalinks)
+    redirect_uri = read_redirect_uri(owner, wordpress.url)
+    expected = {
+        "plain": f"{wordpress.url}/?legion_callback=1",
+        "pretty": f"{wordpress.url}/legion-callback",
+    }[permalinks]
+    assert redirect_uri == expected
+
+    app = legion.cli_json(
+        "create-app", "--name", "WordPress test site", "--type", "wordpress",
+        "--redirect-uris", redirect_uri,
+    )  # fmt: skip
+    admin.save_legion_settings(owner, wordpress.url, app["client_id"], legion.url)
+    expect(owner.locator("#setting-error-settings_updated")).to_be_visible()
+    page = admin.publish(owner.context, wordpress.url, f"Chat ({permalinks})", SHORTCODE)
+
+    callback = httpx.get(redirect_uri.replace("legion_callback=1", "legion_callback=1&state=x"))
+    assert callback.status_code == 200
+    assert "no-store" in callback.headers["cache-control"]
+    assert callback.headers["referrer-policy"] == "no-referrer"
+    assert "data-legion-callback" in callback.text
+    assert "/wp-content/plugins/legion-ai-connect/public/js/widget.js" in callback.text
+
+    fake.set(reply="Hello from the WordPress test", delay=0.01)
+    email = unique_email("wpvisitor")
+    legion.create_user(email)
+    navigations: list[str] = []
+    visitor.goto(page["link"])
+    chat = visitor.locator(CHAT)
+    expect(chat).to_have_count(1)
+    assert chat_configs(visitor) == [
+        {
+            "serverUrl": legion.url,
+            "clientId": app["client_id"],
+            "redirectUri": redirect_uri,
+            "position": "inline",
+            "theme": "light",
+            "placeholder": "Ask me anything...",
+        }
+    ]
+    widget = Widget(visitor, placeholder="Ask me anything...")
+    expect(widget.connect_button).to_be_visible()
+    visitor.context.on(
+        "page",
+        lambda popup: popup.on("framenavigated", lambda frame: navigations.append(frame.url)),
+    )
+    widget.connect(email)
+    widget.expect_connected()
+    assert any(url.startswith(redirect_uri) and "code=" in url for url in navigations), navigations
+    assert widget.ask("Hi there") == "Hello from the WordPress test"
+    assert fake.requests[-1]["stream"] is True
+    assert "legion-ai-connect" not in wordpress.debug_log()
+
+
+def test_the_block_renders_the_same_chat(owner, visitor, wordpress, legion):
+    ensure_configured(owner, wordpress, legion)
+    settings = {"position": "bottom-left", "theme": "auto", "placeholder": "Ask the block"}
+    block = f"<!-- wp:legion-ai-connect/chat {json.dumps(settings, separators=(',', ':'))} /-->"
+    page = admin.publish(owner.context, wordpress.url, "Block page", block)
+    visitor.goto(page["link"])
+    [config] = chat_configs(visitor)
+    assert (config["position"], config["theme"], config["placeholder"]) == (
+        "bottom-left",
+        "auto",
+        "Ask the block",
+    )
+    expect(Widget(visitor, placeholder="Ask the block").launcher).to_be_visible()
+
+
+def test_the_block_editor_offers_the_block_with_its_three_settings(owner, wordpress):
+    owner.goto(f"{wordpress.url}/wp-admin/post-new.php")
+    owner.wait_for_function(
+        "() => window.wp && wp.blocks && wp.blocks.getBlockType('legion-ai-connect/chat')",
+        timeout=60_000,
+    )
+    block_type = owner.evaluate(
+        """() => {
+            const type = wp.blocks.getBlockType('legion-ai-connect/chat');
+            return {title: type.title, attributes: type.attributes};
+        }"""
+    )
+    assert block_type["title"] == "Legion AI Chat"
+    assert block_type["attributes"]["position"]["enum"] == ["bottom-right", "bottom-left", "inline"]
+    assert block_type["attributes"]["theme"]["default"] == "dark"
+    saved = owner.evaluate(
+        """() => {
+            const block = wp.blocks.createBlock(
+                'legion-ai-connect/chat', {position: 'inline', placeholder: 'Hi'});
+            wp.data.dispatch('core/block-editor').insertBlocks(block);
+            wp.data.dispatch('core/block-editor').selectBlock(block.clientId);
+            return wp.blocks.serialize([block]);
+        }"""
+    )
+    assert saved == '<!-- wp:legion-ai-connect/chat {"position":"inline","placeholder":"Hi"} /-->'
+    owner.evaluate("() => wp.data.dispatch('core/edit-post').openGeneralSidebar('edit-post/block')")
+    for label in ("Position", "Theme", "Placeholder"):
+        expect(owner.get_by_label(label, exact=True)).to_be_visible()
+
+
+# ---------------------------------------------------------------- attacks
+
+
+def attack_content() -> str:
+    shortcodes = []
+    for payload in ATTACKS:
+        quoted = payload.replace("'", "")
+        for attribute in ("position", "theme", "placeholder"):
+            shortcodes.append(f"[legion_chat {attribute}='{quoted}']")
+    blocks = [
+        "<!-- wp:legion-ai-connect/chat "
+        + json.dumps({"position": payload, "theme": payload, "placeholder": payload})
+        + " /-->"
+        for payload in ATTACKS
+    ]
+    return "\n".join(shortcodes + blocks)
+
+
+def test_markup_in_every_attribute_and_setting_executes_nothing(
+    chromium, owner, visitor, wordpress, legion
+):
+    ensure_configured(owner, wordpress, legion)
+    author_password = wordpress.create_user("author1", "author")
+    author_context = admin.new_context(chromium)
+    author = author_context.new_page()
+    admin.log_in(author, wordpress.url, "author1", author_password)
+    pages = [
+        admin.publish(
+            author_context, wordpress.url, "Author's attack", attack_content(), kind="posts"
+        ),
+        # An administrator's content is not filtered by kses, so the payloads reach the
+        # shortcode and the block exactly as typed.
+        admin.publish(owner.context, wordpress.url, "Raw attack", attack_content()),
+    ]
+    author_context.close()
+
+    dialogs: list[str] = []
+    visitor.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for published in pages:
+        visitor.goto(published["link"])
+        configs = chat_configs(visitor)
+        assert len(configs) == 3 * len(ATTACKS) + len(ATTACKS)
+        for config in configs:
+            assert config["position"] in ("bottom-right", "bottom-left", "inline")
+            assert config["theme"] in ("dark", "light", "auto")
+            assert "<" not in config.get("placeholder", "")  # tags are stripped; the rest is text
+        # The payloads did reach the plugin: they show up, inert, as placeholder text.
+        assert any("onerror=" in config.get("placeholder", "") for config in configs)
+        html = visitor.content()
+        assert "window.__legion_pwned=1</script>" not in html
+        assert visitor.evaluate("() => window.__legion_pwned") is None
+        assert visitor.locator(f"{CHAT}[onerror], {CHAT} [onerror]").count() == 0
+        assert (
+            visitor.locator("script:not([src])").evaluate_all(
+                "els => els.filter(e => e.textContent.includes('__legion_pwned')).length"
+            )
+            == 0
+        )
+    assert dialogs == []
+
+
+def test_a_subscriber_can_not_change_the_settings(chromium, wordpress):
+    before = wordpress.php(
+        "return array( get_option( 'legion_client_id' ), get_option( 'legion_server_url' ) );"
+    )
+    password = wordpress.create_user("subscriber1", "subscriber")
+    context = admin.new_context(chromium)
+    page = context.new_page()
+    admin.log_in(page, wordpress.url, "subscriber1", password)
+
+    page.goto(f"{wordpress.url}/wp-admin/options-general.php?page=legion-ai-connect")
+    expect(page.get_by_text("Sorry, you are not allowed to access this page.")).to_be_visible()
+    assert page.locator("#legion_client_id").count() == 0
+
+    forged = context.request.post(
+        f"{wordpress.url}/wp-admin/options.php",
+        form={
+            "option_page": "legion_ai_connect",
+            "action": "update",
+            "_wpnonce": "0123456789",
+            "legion_client_id": "lgn_attacker",
+            "legion_server_url": "https://evil.example",
+        },
+        max_redirects=0,
+    )
+    assert forged.status in (403, 200)
+    through_rest = admin.rest(
+        context, wordpress.url, "POST", "/wp/v2/settings",
+        {"legion_client_id": "lgn_attacker", "legion_server_url": "https://evil.example"},
+    )  # fmt: skip
+    assert through_rest.status == 403
+    context.close()
+    after = wordpress.php(
+        "return array( get_option( 'legion_client_id' ), get_option( 'legion_server_url' ) );"
+    )
+    assert after == before
+
+
+def test_chat_pages_carry_no_cookie_nonce_or_visitor_data(owner, wordpress, legion):
+    ensure_configured(owner, wordpress, legion)
+    published = admin.publish(owner.context, wordpress.url, "Cacheable", SHORTCODE)
+    anonymous = httpx.get(published["link"])
+    assert anonymous.status_code == 200
+    assert "set-cookie" not in anonymous.headers
+    assert "nonce" not in anonymous.text.lower()
+    assert anonymous.text.count("legion-ai-connect-widget-js") == 1
+
+    owner.goto(published["link"])
+    as_admin = owner.locator(CHAT).get_attribute("data-legion-config")
+    start = anonymous.text.index('data-legion-config="') + len('data-legion-config="')
+    as_anonymous = anonymous.text[start : anonymous.text.index('"', start)]
+    assert json.loads(as_admin) == json.loads(as_anonymous.replace("&quot;", '"'))
+
+    plain = admin.publish(owner.context, wordpress.url, "No chat here", "<p>Just text.</p>")
+    assert "widget.js" not in httpx.get(plain["link"]).text
+
+
+# ---------------------------------------------------------------- leaving
+
+
+def test_deactivate_and_uninstall_leave_nothing_behind(owner, wordpress):
+    admin.set_permalinks(owner, wordpress.url, "pretty")
+    assert httpx.get(f"{wordpress.url}/legion-callback").status_code == 200
+    owner.goto(f"{wordpress.url}/wp-admin/plugins.php")
+    row = owner.locator("tr[data-slug='legion-ai-connect']")
+    row.get_by_role("link", name="Deactivate").click()
+    expect(owner.locator("#message")).to_contain_text("deactivated")
+    assert httpx.get(f"{wordpress.url}/legion-callback").status_code == 404
+    assert "legion" not in json.dumps(wordpress.php("return get_option( 'rewrite_rules' );"))
+
+    owner.on("dialog", lambda dialog: dialog.accept())
+    row = owner.locator("tr[data-slug='legion-ai-connect']")
+    row.get_by_role("link", name="Delete").click()
+    # wp-admin deletes in the page after a confirm() dialog, or, without its script
+    # ready, on a confirmation screen.
+    confirm = owner.get_by_role("button", name="Yes, delete these files")
+    deleted = owner.get_by_text(re.compile(r"(successfully|has been) deleted"))
+    expect(deleted.or_(confirm).first).to_be_visible(timeout=30_000)
+    if confirm.count():
+        confirm.click()
+        expect(deleted.first).to_be_visible(timeout=30_000)
+    assert not wordpress.plugin_dir().exists()
+    assert (
+        wordpress.sql("SELECT option_name FROM wp_options WHERE option_name LIKE '%legion%'") == []
+    )
+    assert "legion-ai-connect" not in wordpress.debug_log()

@@ -1,0 +1,1 @@
+"""A real WordPress for the plugin's browser tests (Debian's package, MariaDB, ``php -S``)."""
