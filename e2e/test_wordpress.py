@@ -7,8 +7,9 @@ callback page and chats with a streamed reply. Once with pretty permalinks and o
 plain ones. Then attacks: markup in every shortcode attribute and block setting, a
 subscriber at the settings, page caches. Last, deactivate and uninstall leave nothing.
 
-One WordPress serves the whole module (installing one takes seconds); the tests run in
-file order and each sets the state it needs.
+One WordPress serves the whole module (installing one takes seconds), and the Legion
+server and fake LLM provider are the browser suite's shared ones (``e2e/conftest.py``);
+the tests run in file order and each sets the state it needs.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ from playwright.sync_api import expect
 from e2e.widget_driver import Widget
 from e2e.wordpress import admin
 from e2e.wordpress.site import ADMIN_PASSWORD, ADMIN_USER, WordPressSite, require_wordpress
-from tests.fakes import FakeProviders
-from tests.support.databases import TestDatabase
-from tests.support.server import REPO_ROOT, ServerProcess
+from tests.support.server import REPO_ROOT
 
 pytestmark = [pytest.mark.wordpress, pytest.mark.browser]
 
@@ -50,20 +49,6 @@ def wordpress():
     require_wordpress()
     with WordPressSite() as site:
         yield site
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProviders() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def legion(fake):
-    database = TestDatabase("sqlite")
-    with ServerProcess(database.url, public_host="legion.localhost", env=fake.env) as server:
-        yield server
-    database.close()
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +76,7 @@ def owner(chromium, wordpress, plugin_zip):
 
 
 @pytest.fixture
-def visitor(chromium):
+def visitor_page(chromium):
     context = admin.new_context(chromium)
     page = context.new_page()
     yield page
@@ -150,7 +135,7 @@ def test_bad_settings_are_refused_and_the_saved_ones_kept(owner, wordpress):
 
 @pytest.mark.parametrize("permalinks", ["plain", "pretty"])
 def test_a_visitor_connects_and_chats_on_a_shortcode_page(
-    owner, visitor, wordpress, legion, fake, unique_email, permalinks
+    owner, visitor_page, wordpress, legion, fake_llm, unique_email, permalinks
 ):
     admin.set_permalinks(owner, wordpress.url, permalinks)
     redirect_uri = read_redirect_uri(owner, wordpress.url)
@@ -175,14 +160,14 @@ def test_a_visitor_connects_and_chats_on_a_shortcode_page(
     assert "data-legion-callback" in callback.text
     assert "/wp-content/plugins/legion-ai-connect/public/js/widget.js" in callback.text
 
-    fake.set(reply="Hello from the WordPress test", delay=0.01)
+    fake_llm.set(reply="Hello from the WordPress test", delay=0.01)
     email = unique_email("wpvisitor")
     legion.create_user(email)
     navigations: list[str] = []
-    visitor.goto(page["link"])
-    chat = visitor.locator(CHAT)
+    visitor_page.goto(page["link"])
+    chat = visitor_page.locator(CHAT)
     expect(chat).to_have_count(1)
-    assert chat_configs(visitor) == [
+    assert chat_configs(visitor_page) == [
         {
             "serverUrl": legion.url,
             "clientId": app["client_id"],
@@ -192,9 +177,9 @@ def test_a_visitor_connects_and_chats_on_a_shortcode_page(
             "placeholder": "Ask me anything...",
         }
     ]
-    widget = Widget(visitor, placeholder="Ask me anything...")
+    widget = Widget(visitor_page, placeholder="Ask me anything...")
     expect(widget.connect_button).to_be_visible()
-    visitor.context.on(
+    visitor_page.context.on(
         "page",
         lambda popup: popup.on("framenavigated", lambda frame: navigations.append(frame.url)),
     )
@@ -202,23 +187,23 @@ def test_a_visitor_connects_and_chats_on_a_shortcode_page(
     widget.expect_connected()
     assert any(url.startswith(redirect_uri) and "code=" in url for url in navigations), navigations
     assert widget.ask("Hi there") == "Hello from the WordPress test"
-    assert fake.requests[-1]["stream"] is True
+    assert fake_llm.requests[-1]["stream"] is True
     assert "legion-ai-connect" not in wordpress.debug_log()
 
 
-def test_the_block_renders_the_same_chat(owner, visitor, wordpress, legion):
+def test_the_block_renders_the_same_chat(owner, visitor_page, wordpress, legion):
     ensure_configured(owner, wordpress, legion)
     settings = {"position": "bottom-left", "theme": "auto", "placeholder": "Ask the block"}
     block = f"<!-- wp:legion-ai-connect/chat {json.dumps(settings, separators=(',', ':'))} /-->"
     page = admin.publish(owner.context, wordpress.url, "Block page", block)
-    visitor.goto(page["link"])
-    [config] = chat_configs(visitor)
+    visitor_page.goto(page["link"])
+    [config] = chat_configs(visitor_page)
     assert (config["position"], config["theme"], config["placeholder"]) == (
         "bottom-left",
         "auto",
         "Ask the block",
     )
-    expect(Widget(visitor, placeholder="Ask the block").launcher).to_be_visible()
+    expect(Widget(visitor_page, placeholder="Ask the block").launcher).to_be_visible()
 
 
 def test_the_block_editor_offers_the_block_with_its_three_settings(owner, wordpress):
@@ -270,7 +255,7 @@ def attack_content() -> str:
 
 
 def test_markup_in_every_attribute_and_setting_executes_nothing(
-    chromium, owner, visitor, wordpress, legion
+    chromium, owner, visitor_page, wordpress, legion
 ):
     ensure_configured(owner, wordpress, legion)
     author_password = wordpress.create_user("author1", "author")
@@ -288,10 +273,10 @@ def test_markup_in_every_attribute_and_setting_executes_nothing(
     author_context.close()
 
     dialogs: list[str] = []
-    visitor.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    visitor_page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     for published in pages:
-        visitor.goto(published["link"])
-        configs = chat_configs(visitor)
+        visitor_page.goto(published["link"])
+        configs = chat_configs(visitor_page)
         assert len(configs) == 3 * len(ATTACKS) + len(ATTACKS)
         for config in configs:
             assert config["position"] in ("bottom-right", "bottom-left", "inline")
@@ -299,12 +284,12 @@ def test_markup_in_every_attribute_and_setting_executes_nothing(
             assert "<" not in config.get("placeholder", "")  # tags are stripped; the rest is text
         # The payloads did reach the plugin: they show up, inert, as placeholder text.
         assert any("onerror=" in config.get("placeholder", "") for config in configs)
-        html = visitor.content()
+        html = visitor_page.content()
         assert "window.__legion_pwned=1</script>" not in html
-        assert visitor.evaluate("() => window.__legion_pwned") is None
-        assert visitor.locator(f"{CHAT}[onerror], {CHAT} [onerror]").count() == 0
+        assert visitor_page.evaluate("() => window.__legion_pwned") is None
+        assert visitor_page.locator(f"{CHAT}[onerror], {CHAT} [onerror]").count() == 0
         assert (
-            visitor.locator("script:not([src])").evaluate_all(
+            visitor_page.locator("script:not([src])").evaluate_all(
                 "els => els.filter(e => e.textContent.includes('__legion_pwned')).length"
             )
             == 0
