@@ -341,7 +341,10 @@ def test_chat_pages_carry_no_cookie_nonce_or_visitor_data(owner, wordpress, legi
     assert anonymous.status_code == 200
     assert "set-cookie" not in anonymous.headers
     assert "nonce" not in anonymous.text.lower()
-    assert anonymous.text.count("legion-ai-connect-widget-js") == 1
+    scripts = re.findall(r"<script [^>]*legion-ai-connect[^>]*>", anonymous.text)
+    assert len(scripts) == 2  # the widget and the mount script, nothing inline
+    assert all(" defer" in tag for tag in scripts), scripts
+    assert anonymous.text.index("data-legion-config") < anonymous.text.index(scripts[0])
 
     owner.goto(published["link"])
     as_admin = owner.locator(CHAT).get_attribute("data-legion-config")
