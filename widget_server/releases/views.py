@@ -59,7 +59,7 @@ async def download(zip_name: str):
         cache_control = PRIVATE_CACHE_CONTROL
     try:
         built = await release_cache().get(zip_name, preset)
-    except PackagerError as error:
+    except PackagerError as error:  # no plugin sources beside the package, or a bad build
         return await html_error(503, "Release unavailable", error.message)
     return _zip_response(zip_name, built, cache_control)
 
