@@ -28,6 +28,9 @@
   // Cross-Origin-Opener-Policy, not closed by a person: keep waiting for its BroadcastChannel.
   var DETACHED_POPUP_MS = 2500;
   var MAX_HISTORY = 40;
+  // localStorage reaches other tabs a little after the write; the refreshing tab keeps the
+  // lock this long after storing new tokens, so the next holder reads them, not the old.
+  var STORAGE_SETTLE_MS = 150;
   var CALLBACK_PARAMS = ["code", "state", "iss", "error", "error_description"];
 
   /** Every string a visitor sees; replace any of them for another language. */
@@ -799,6 +802,7 @@
             throw ChatError("reconnect");
           }
           write("localStorage", tokensKey, fresh);
+          await sleep(STORAGE_SETTLE_MS);
           return fresh;
         }).finally(function () {
           refreshing = null;
