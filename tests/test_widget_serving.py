@@ -48,10 +48,6 @@ def get(server, path: str, **headers: str) -> httpx.Response:
         return response
 
 
-def raw(response: httpx.Response) -> bytes:
-    return response.content if "content-encoding" not in response.headers else response._content
-
-
 def fetch(server, path: str, accept_encoding: str, **headers: str) -> tuple[httpx.Response, bytes]:
     request = httpx.Request(
         "GET", f"{server.local_url}{path}", headers={"Accept-Encoding": accept_encoding, **headers}
