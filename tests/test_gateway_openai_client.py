@@ -20,9 +20,7 @@ def fresh_fake(fake):
 
 
 def clients(visitor, fake):
-    ours = openai.OpenAI(
-        base_url=visitor.server.url + "/v1", api_key=visitor.token, max_retries=0
-    )
+    ours = openai.OpenAI(base_url=visitor.server.url + "/v1", api_key=visitor.token, max_retries=0)
     theirs = openai.OpenAI(
         base_url=fake.env["OPENAI_BASE_URL"], api_key=fake.env["OPENAI_API_KEY"], max_retries=0
     )

@@ -7,8 +7,6 @@ import pytest
 
 from tests.fakes.fixtures import new_visitor, streamed_text
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
 MODELS = {
     "openai": "gpt-4o-mini",
     "xai": "grok-4-fast-non-reasoning",

@@ -8,6 +8,7 @@ make users and apps, authlib + the HTML forms to connect, HTTP to chat.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -90,9 +91,17 @@ class Visitor:
         return response, sse_payloads(response.text)
 
     def wallet(self) -> dict:
-        return self.server.cli_json("wallet", "show", "--email", self.email)
+        """The wallet once nothing is held any more (answers are booked just after they
+        are sent, so a check right after a response may otherwise see the hold)."""
+        deadline = time.monotonic() + 15
+        while True:
+            wallet = self.server.cli_json("wallet", "show", "--email", self.email)
+            if wallet["reserved_micros"] == 0 or time.monotonic() > deadline:
+                return wallet
+            time.sleep(0.1)
 
     def transactions(self) -> list[dict]:
+        self.wallet()
         return self.server.cli_json("transactions", self.client_id)
 
     # ------------------------------------------------------------ the account page

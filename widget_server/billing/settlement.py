@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..clock import month_key, utcnow
 from ..storage import Database
-from ..storage.schema import transactions, wallets
+from ..storage.schema import reservations, transactions, wallets
 from .pricing import Charge, cap
-from .reservations import Reservation, month_spend_expression, release_in
+from .reservations import Reservation, month_spend_expression
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,23 @@ async def settle_in(
     now = utcnow()
     month = month_key(now)
     charge = cap(charge, reservation.amount_micros)
-    still_held = await release_in(conn, reservation)
+    held = reservation.amount_micros
+    if reservation.id is not None:
+        deleted = await conn.execute(
+            delete(reservations).where(reservations.c.id == reservation.id)
+        )
+        if deleted.rowcount != 1:
+            # Released as stale while the completion ran: charge only what is free now.
+            held = 0
+            charge = cap(charge, await _free_micros(conn, entry.user_id, charge.total_micros))
     total = charge.total_micros
-    if not still_held:
-        # Released as stale while the completion ran: charge only what is free now.
-        total = await _free_micros(conn, entry.user_id, total)
-        charge = cap(charge, total)
-    if total:
+    if total or held:
+        # One statement: un-hold the reservation, take the charge, count the month.
         await conn.execute(
             update(wallets)
             .where(wallets.c.user_id == entry.user_id)
             .values(
+                reserved_micros=wallets.c.reserved_micros - held,
                 balance_micros=wallets.c.balance_micros - total,
                 month_spend_micros=month_spend_expression(month) + total,
                 spend_month=literal(month),

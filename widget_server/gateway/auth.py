@@ -21,7 +21,7 @@ from ..oauth.connections import ACTIVE
 from ..oauth.tokens import TokenContext, authenticate_access_token
 from ..security.secrets import digest
 from ..storage import Database
-from ..storage.schema import access_tokens, connections, grants
+from ..storage.schema import access_tokens, connections, grants, users
 
 TTL_S = 30.0
 MAX_ENTRIES = 50_000
@@ -55,11 +55,14 @@ def token_is_live(token_hash: str, now: datetime) -> ColumnElement[bool]:
 
 
 class Caller:
-    __slots__ = ("context", "token_hash")
+    __slots__ = ("context", "has_preferences", "token_hash")
 
-    def __init__(self, token_hash: str, context: TokenContext) -> None:
+    def __init__(self, token_hash: str, context: TokenContext, has_preferences: bool) -> None:
         self.token_hash = token_hash
         self.context = context
+        # Whether the user had saved preferences when the token was last resolved: users
+        # without any (most) cost no extra query per request.
+        self.has_preferences = has_preferences
 
     @property
     def user_id(self) -> int:
@@ -74,7 +77,7 @@ class TokenCache:
     def __init__(self, ttl_s: float = TTL_S, max_entries: int = MAX_ENTRIES) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, TokenContext]] = {}
+        self._entries: dict[str, tuple[float, TokenContext, bool]] = {}
 
     async def caller(self, db: Database, token: str | None) -> Caller:
         """The caller of a token, or the SPEC's 401/403 (``ApiError``)."""
@@ -84,8 +87,9 @@ class TokenCache:
         cached = self._entries.get(token_hash)
         now = time.monotonic()
         if cached is not None and now - cached[0] < self.ttl_s:
-            return Caller(token_hash, cached[1])
-        return Caller(token_hash, await self.refresh(db, token, token_hash))
+            return Caller(token_hash, cached[1], cached[2])
+        context = await self.refresh(db, token, token_hash)
+        return Caller(token_hash, context, self._entries[token_hash][2])
 
     async def refresh(
         self, db: Database, token: str, token_hash: str | None = None
@@ -94,9 +98,13 @@ class TokenCache:
         token_hash = token_hash or digest(token)
         self._entries.pop(token_hash, None)
         context = await authenticate_access_token(db, token)
+        async with db.read() as conn:
+            preferences = (
+                await conn.execute(select(users.c.preferences).where(users.c.id == context.user_id))
+            ).scalar()
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[token_hash] = (time.monotonic(), context)
+        self._entries[token_hash] = (time.monotonic(), context, bool(preferences))
         return context
 
     def forget(self, token_hash: str) -> None:

@@ -72,7 +72,7 @@ async def hold(
         try:
             async with gateway.db.transaction() as conn:
                 preferences = ""
-                if request.user_preferences:
+                if request.user_preferences and caller.has_preferences:
                     preferences = (
                         await conn.execute(
                             select(users.c.preferences).where(users.c.id == caller.user_id)
@@ -91,6 +91,7 @@ async def hold(
                 raise refused(error) from None
             # The token died since it was cached: this raises its 401 or 403.
             caller.context = await gateway.tokens.refresh(gateway.db, token, caller.token_hash)
+            caller.has_preferences = True  # read them afresh on the retry
             if attempt:
                 break
     raise ApiError(401, "invalid_token", "The access token can't be used right now.")

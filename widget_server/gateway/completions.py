@@ -89,7 +89,9 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     except BaseException:
         tab.cancel()
         raise
-    await asyncio.shield(tab.charge(completion.usage))
+    # Booked right after the answer leaves: the reservation keeps the money held until
+    # then, so the wallet can't be overspent meanwhile, and the client doesn't wait on it.
+    tab.charge(completion.usage)
     body = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
     return Response(body, content_type="application/json")
 

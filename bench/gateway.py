@@ -1,0 +1,375 @@
+"""Gateway benchmark: the same load straight to the fake upstream and through the gateway.
+
+    .venv/bin/python bench/gateway.py [--quick] [--transport aiohttp|httpx] [--json FILE]
+
+Starts the fake providers (``python -m tests.fakes``, its own process) and a real Legion
+server (``widget-server serve``, SQLite, one worker) pointed at them, connects a user, then
+measures, each time for the direct path and the gateway path in the same run:
+
+1. added latency, one non-streamed request at a time (p50, p99);
+2. throughput and p99 at rising concurrency (non-streamed);
+3. concurrent streams at 50 chunks/s each: added time-to-first-token p99 and chunk-gap p99;
+4. memory per open stream with 2,000 slow streams open through the gateway (RSS growth of
+   the server process divided by the streams).
+
+Numbers, not pass/fail: the goals (bench/README.md) are printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.fixtures import new_visitor  # noqa: E402
+from tests.fakes.server import KEYS, provider_env  # noqa: E402
+from tests.support.databases import new_sqlite_url  # noqa: E402
+from tests.support.server import ServerProcess, free_port  # noqa: E402
+
+MODEL = "gpt-4o-mini"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+class Target:
+    """One way to reach a chat completion: the fake directly, or through the gateway."""
+
+    def __init__(self, name: str, url: str, headers: dict[str, str]) -> None:
+        self.name = name
+        self.url = url
+        self.headers = {**headers, "Content-Type": "application/json"}
+
+    def body(self, text: str, stream: bool, max_tokens: int = 200) -> bytes:
+        body = {
+            "model": MODEL,
+            "messages": [{"role": "user", "content": text}],
+            "max_tokens": max_tokens,
+        }
+        if stream:
+            body["stream"] = True
+        return json.dumps(body).encode()
+
+
+async def one_request(session: aiohttp.ClientSession, target: Target, text: str) -> float:
+    started = time.perf_counter()
+    async with session.post(target.url, data=target.body(text, False), headers=target.headers) as r:
+        await r.read()
+        if r.status != 200:
+            raise RuntimeError(f"{target.name}: HTTP {r.status}")
+    return time.perf_counter() - started
+
+
+async def one_stream(
+    session: aiohttp.ClientSession, target: Target, text: str, max_tokens: int
+) -> tuple[float, list[float]]:
+    """Time to the first content chunk, and the gaps between content chunks."""
+    started = time.perf_counter()
+    first = None
+    last = None
+    gaps: list[float] = []
+    body = target.body(text, True, max_tokens)
+    async with session.post(target.url, data=body, headers=target.headers) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{target.name}: HTTP {response.status}")
+        async for line in response.content:
+            if not line.startswith(b"data: {") or b'"content":"' not in line:
+                continue
+            if b'"content":""' in line:
+                continue
+            now = time.perf_counter()
+            if first is None:
+                first = now - started
+            else:
+                gaps.append(now - last)
+            last = now
+    return (first if first is not None else float("nan")), gaps
+
+
+# ------------------------------------------------------------------ scenarios
+
+
+async def sequential(session, targets, count: int) -> dict:
+    times: dict[str, list[float]] = {t.name: [] for t in targets}
+    for target in targets:  # warm up connections and caches
+        for _ in range(20):
+            await one_request(session, target, "warm up")
+    for _ in range(count):
+        for target in targets:
+            times[target.name].append(await one_request(session, target, "Hello there"))
+    direct, gateway = times["direct"], times["gateway"]
+    return {
+        "direct_p50_ms": pct(direct, 50) * 1000,
+        "direct_p99_ms": pct(direct, 99) * 1000,
+        "gateway_p50_ms": pct(gateway, 50) * 1000,
+        "gateway_p99_ms": pct(gateway, 99) * 1000,
+        "added_p50_ms": (pct(gateway, 50) - pct(direct, 50)) * 1000,
+        "added_p99_ms": (pct(gateway, 99) - pct(direct, 99)) * 1000,
+        "requests": count,
+    }
+
+
+async def concurrent(session, target: Target, concurrency: int, total: int) -> dict:
+    latencies: list[float] = []
+    queue = iter(range(total))
+
+    async def worker() -> None:
+        for _ in queue:
+            latencies.append(await one_request(session, target, "Hello there"))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {
+        "rps": total / elapsed,
+        "p50_ms": pct(latencies, 50) * 1000,
+        "p99_ms": pct(latencies, 99) * 1000,
+    }
+
+
+async def streams(session, target: Target, count: int, seconds: float) -> dict:
+    """``count`` streams of 50 chunks/s lasting ``seconds``, started evenly over the first
+    ``seconds`` so that all of them are open at once by the end: the later ones measure
+    their first token under the full load, as a busy server sees it."""
+    chunks = int(seconds * 50)
+    text = f"[[fake chunks={chunks} delay=0.02]] stream please"
+
+    async def started_at(delay: float):
+        await asyncio.sleep(delay)
+        return await one_stream(session, target, text, chunks + 10)
+
+    results = await asyncio.gather(
+        *(started_at(i * seconds / count) for i in range(count)), return_exceptions=True
+    )
+    failures = [r for r in results if isinstance(r, BaseException)]
+    good = [r for r in results if not isinstance(r, BaseException)]
+    ttft = [r[0] for r in good]
+    gaps = [g for r in good for g in r[1]]
+    return {
+        "streams": count,
+        "failed": len(failures),
+        "ttft_p50_ms": pct(ttft, 50) * 1000,
+        "ttft_p99_ms": pct(ttft, 99) * 1000,
+        "gap_p50_ms": pct(gaps, 50) * 1000,
+        "gap_p99_ms": pct(gaps, 99) * 1000,
+    }
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def slow_streams(session, target: Target, pid: int, count: int) -> dict:
+    """Open ``count`` streams that send one chunk a second, measure the server's RSS."""
+    idle = rss_kib(pid)
+    text = "[[fake chunks=40 delay=1.0]] slowly"
+    started = asyncio.Event()
+    opened = 0
+
+    async def one() -> None:
+        nonlocal opened
+        body = target.body(text, True, 60)
+        async with session.post(target.url, data=body, headers=target.headers) as response:
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+            got_first = False
+            async for line in response.content:
+                if not got_first and b'"content":"' in line and b'"content":""' not in line:
+                    got_first = True
+                    opened += 1
+                    if opened == count:
+                        started.set()
+
+    tasks = [asyncio.create_task(one()) for _ in range(count)]
+    try:
+        await asyncio.wait_for(started.wait(), timeout=120)
+        await asyncio.sleep(3)  # every stream has a few chunks through
+        peak = rss_kib(pid)
+    except TimeoutError:
+        peak = rss_kib(pid)
+    held = opened
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "streams_open": held,
+        "rss_idle_mib": idle / 1024,
+        "rss_open_mib": peak / 1024,
+        "kib_per_stream": (peak - idle) / max(held, 1),
+    }
+
+
+# ------------------------------------------------------------------ orchestration
+
+
+def raise_fd_limit() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def start_fake(port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes", "--port", str(port), "--no-record"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    import socket
+
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the fake providers did not start")
+
+
+async def run(args, server: ServerProcess, token: str, fake_url: str) -> dict:
+    direct = Target(
+        "direct",
+        fake_url + "/openai/v1/chat/completions",
+        {"Authorization": f"Bearer {KEYS['openai']}"},
+    )
+    gateway = Target(
+        "gateway", server.url + "/v1/chat/completions", {"Authorization": f"Bearer {token}"}
+    )
+    targets = [direct, gateway]
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
+    results: dict = {"transport": args.transport}
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        results["sequential"] = await sequential(session, targets, 200 if args.quick else 1000)
+        print("sequential", results["sequential"], flush=True)
+        results["concurrency"] = []
+        for level in (1, 8, 32, 128) if not args.quick else (8, 64):
+            total = max(200, level * 10) if args.quick else max(500, level * 20)
+            row = {"concurrency": level}
+            for target in targets:
+                row[target.name] = await concurrent(session, target, level, total)
+            results["concurrency"].append(row)
+            print("concurrency", row, flush=True)
+        results["streams"] = []
+        for count in args.streams:
+            row = {"streams": count}
+            for target in targets:
+                row[target.name] = await streams(session, target, count, args.stream_seconds)
+                await asyncio.sleep(1)
+            row["added_ttft_p99_ms"] = row["gateway"]["ttft_p99_ms"] - row["direct"]["ttft_p99_ms"]
+            results["streams"].append(row)
+            print("streams", row, flush=True)
+        if args.slow:
+            results["slow_streams"] = await slow_streams(
+                session, gateway, server.process.pid, args.slow
+            )
+            print("slow", results["slow_streams"], flush=True)
+    return results
+
+
+def report(results: dict) -> str:
+    seq = results["sequential"]
+    lines = [
+        f"### Gateway benchmark (transport: {results['transport']})",
+        "",
+        "| one request at a time | direct | gateway | added | goal |",
+        "| --- | --- | --- | --- | --- |",
+        f"| p50 | {seq['direct_p50_ms']:.2f} ms | {seq['gateway_p50_ms']:.2f} ms "
+        f"| {seq['added_p50_ms']:.2f} ms | ≤ 2 ms |",
+        f"| p99 | {seq['direct_p99_ms']:.2f} ms | {seq['gateway_p99_ms']:.2f} ms "
+        f"| {seq['added_p99_ms']:.2f} ms | ≤ 5 ms |",
+        "",
+        "| concurrency | direct req/s | direct p99 | gateway req/s | gateway p99 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in results["concurrency"]:
+        d, g = row["direct"], row["gateway"]
+        lines.append(
+            f"| {row['concurrency']} | {d['rps']:.0f} | {d['p99_ms']:.1f} ms "
+            f"| {g['rps']:.0f} | {g['p99_ms']:.1f} ms |"
+        )
+    lines += [
+        "",
+        "| streams at 50 chunks/s | direct TTFT p99 | gateway TTFT p99 | added TTFT p99 "
+        "| direct gap p99 | gateway gap p99 | failed |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["streams"]:
+        d, g = row["direct"], row["gateway"]
+        lines.append(
+            f"| {row['streams']} | {d['ttft_p99_ms']:.1f} ms | {g['ttft_p99_ms']:.1f} ms "
+            f"| {row['added_ttft_p99_ms']:.1f} ms | {d['gap_p99_ms']:.1f} ms "
+            f"| {g['gap_p99_ms']:.1f} ms | {d['failed']}/{g['failed']} |"
+        )
+    slow = results.get("slow_streams")
+    if slow:
+        lines += [
+            "",
+            f"Slow streams held open through the gateway: {slow['streams_open']}; server RSS "
+            f"{slow['rss_idle_mib']:.0f} MiB idle → {slow['rss_open_mib']:.0f} MiB, "
+            f"**{slow['kib_per_stream']:.0f} KiB per open stream** (goal ≤ 100 KB).",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    parser.add_argument("--transport", choices=("aiohttp", "httpx"), default="aiohttp")
+    parser.add_argument("--streams", type=int, nargs="*", default=[100, 300, 500])
+    parser.add_argument("--stream-seconds", type=float, default=8.0)
+    parser.add_argument("--slow", type=int, default=2000, help="slow streams (0: skip)")
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args()
+    raise_fd_limit()
+    fake_port = free_port()
+    fake = start_fake(fake_port)
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    env = {
+        **provider_env(fake_url),
+        "LEGION_UPSTREAM_TRANSPORT": args.transport,
+        "LEGION_CHAT_RATE_LIMIT_PER_TOKEN": "0",
+        "LEGION_CHAT_RATE_LIMIT_PER_USER": "0",
+    }
+    server = ServerProcess(new_sqlite_url(), env=env).start()
+    try:
+        visitor = new_visitor(server, "bench@example.com", credit="100000")
+        results = asyncio.run(run(args, server, visitor.token, fake_url))
+    finally:
+        server.stop()
+        fake.terminate()
+        fake.wait(10)
+    text = report(results)
+    print()
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
