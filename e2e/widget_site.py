@@ -8,6 +8,7 @@ strict CSP) and the embed's data attributes before it opens a page.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -145,7 +146,9 @@ class TestSite:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                # The browser may have moved on (a favicon after the page closed).
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
             def log_message(self, *args):
                 pass
