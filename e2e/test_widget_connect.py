@@ -182,6 +182,7 @@ def test_disconnect_revokes_the_tokens_and_clears_storage(legion, site, embed, v
     page.goto(site.url())
     widget = Widget(page)
     widget.connect(visitor())
+    widget.expect_connected()
     tokens = widget.stored_tokens()
     with page.expect_response("**/v1/oauth/revoke") as revoked:
         widget.disconnect_button.click()

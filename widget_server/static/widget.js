@@ -562,9 +562,6 @@
         role: floating ? "dialog" : "region",
         "aria-label": s.title,
         hidden: floating,
-        onkeydown: function (event) {
-          if (event.key === "Escape" && floating) close();
-        },
       },
       [
         el("header", {}, [el("h2", { text: s.title }), disconnectButton, closeButton]),
@@ -589,10 +586,18 @@
           },
         }, [icon(ICON_CHAT)])
       : null;
-    var root = el("div", { class: "lc", "data-position": cfg.position, "data-theme": cfg.theme }, [
-      launcher,
-      panel,
-    ]);
+    var root = el(
+      "div",
+      {
+        class: "lc",
+        "data-position": cfg.position,
+        "data-theme": cfg.theme,
+        onkeydown: function (event) {
+          if (event.key === "Escape" && floating && !panel.hidden) close();
+        },
+      },
+      [launcher, panel]
+    );
     shadow.append(root);
 
     // -- panel
@@ -676,16 +681,28 @@
           client: cfg.clientId,
           returnTo: location.href,
         });
-        challenge.then(function (c) {
-          location.assign(authorizeUrl(cfg, state, c));
-        });
+        challenge.then(
+          function (c) {
+            location.assign(authorizeUrl(cfg, state, c));
+          },
+          function () {
+            showGate(s.connectFailed, true);
+          }
+        );
         return;
       }
       flow = { state: state, verifier: verifier, popup: popup, opened: Date.now() };
       listen();
-      challenge.then(function (c) {
-        if (flow && flow.popup === popup) popup.location.href = authorizeUrl(cfg, state, c);
-      });
+      challenge
+        .then(function (c) {
+          if (flow && flow.popup === popup) popup.location.href = authorizeUrl(cfg, state, c);
+        })
+        .catch(function () {
+          // No WebCrypto (a page that is not a secure context), or the window went away.
+          endFlow();
+          popup.close();
+          showGate(s.connectFailed, true);
+        });
       showGate(s.waiting);
       flow.poll = setInterval(watchPopup, 400);
       flow.timer = setTimeout(function () {
