@@ -211,3 +211,24 @@ def test_callback_page_refuses_a_result_for_a_flow_it_did_not_start(
     expect(widget.gate).to_contain_text("Finish connecting")
     decide_in(popup, visitor(), "correct horse 9")
     widget.expect_connected()
+
+
+def test_a_callback_uri_with_its_own_query_works_and_keeps_it(
+    legion, site, embed, visitor, context
+):
+    """WordPress with plain permalinks registers <site>/?legion_callback=1."""
+    redirect_uri = site.url("/?legion_callback=1")
+    app = legion.create_app(redirect_uri)
+    site.embed(legion.url, app["client_id"], redirect_uri=redirect_uri)
+    page = context.new_page()
+    page.goto(site.url("/shop"))
+    widget = Widget(page)
+    widget.connect(visitor())
+    widget.expect_connected()
+    [callback] = [hit for hit in site.hits if "legion_callback=1" in hit]
+    assert callback.startswith("/?legion_callback=1&code=")
+    # The callback wipes only the OAuth parameters from the address bar.
+    stray = context.new_page()
+    stray.goto(site.url(f"/?legion_callback=1&code=lac_x&state=nobody&iss={legion.url}#top"))
+    stray.wait_for_function("!location.search.includes('code=')")
+    assert stray.url == site.url("/?legion_callback=1#top")

@@ -1,6 +1,7 @@
 """A small real website on another origin (``site.localhost:PORT``) that embeds the widget.
 
-It serves the embedding page (any path), its callback page (``/legion-callback``), a copy
+It serves the embedding page (any path), its callback page (``/legion-callback``, or any
+path with ``?legion_callback=1`` as WordPress does with plain permalinks), a copy
 of ``widget.js`` from its own origin (``/assets/widget.js``, as the plugins bundle it), and
 a page without the widget (``/blank``). A test sets the headers of every page (COOP, the
 strict CSP) and the embed's data attributes before it opens a page.
@@ -122,8 +123,10 @@ class TestSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 site.hits.append(self.path)
-                path = urlsplit(self.path).path
-                if path == CALLBACK_PATH:
+                url = urlsplit(self.path)
+                path = url.path
+                # Also the form WordPress uses with plain permalinks: /?legion_callback=1
+                if path == CALLBACK_PATH or "legion_callback=1" in url.query:
                     headers = {"Referrer-Policy": "no-referrer", **site.headers}
                     self._send(site.callback_page(), "text/html", headers)
                 elif path == "/assets/widget.js":
