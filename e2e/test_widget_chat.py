@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import start_legion
-from e2e.widget_driver import Widget
+from e2e.widget_driver import Widget, storage_snapshot
 
 pytestmark = pytest.mark.browser
 
@@ -65,6 +65,19 @@ def test_stop_ends_the_reply_and_keeps_what_arrived(chat, fake_llm):
     expect(chat.replies.last).to_contain_text("(stopped)")
     fake_llm.wait_for(lambda seen: seen and seen[-1].get("disconnected"))
     assert chat.ask("Still there?").startswith("Fake openai reply: Still there?")
+    kept = fake_llm.requests[-1]["json"]["messages"][-2]
+    assert kept["role"] == "assistant" and kept["content"].startswith("Fake")
+    assert "(stopped)" not in kept["content"]  # the marker is for the visitor, not the model
+
+
+def test_disconnect_while_a_reply_streams_leaves_nothing_stored(chat):
+    chat.send("Go on [[fake chunks=400 delay=0.05]]")
+    expect(chat.replies.last).to_contain_text("Fake")
+    chat.disconnect_button.click()
+    chat.expect_disconnected("Disconnected")
+    chat.page.wait_for_timeout(500)  # the aborted reply has settled
+    assert storage_snapshot(chat.page) == {"local": [], "session": [], "cookie": ""}
+    expect(chat.replies).to_have_count(0)
 
 
 def test_model_html_script_and_dangerous_links_stay_inert(chat, fake_llm):

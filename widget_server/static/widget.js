@@ -264,7 +264,7 @@
     var code = error.code || "";
     var status = response.status;
     var kind =
-      status === 401 || status === 403
+      status === 401 || (status === 403 && code !== "origin_not_allowed")
         ? "reconnect"
         : status === 402
           ? code === "limit_exceeded"
@@ -855,11 +855,13 @@
       var body = addMessage("assistant", "", " busy");
       var reply = "";
       var painted = 0;
-      turns.push({ role: "user", content: text });
+      var stopped = false;
+      var conversation = turns; // replaced by Disconnect: then this reply is not kept
+      conversation.push({ role: "user", content: text });
       setStreaming(new AbortController());
       var signal = streaming.signal;
       try {
-        var response = await requestReply(turns.slice(-MAX_HISTORY), signal);
+        var response = await requestReply(conversation.slice(-MAX_HISTORY), signal);
         await readEvents(response, function (payload) {
           reply += deltaOf(payload);
           if (!painted && reply) {
@@ -870,28 +872,25 @@
           }
         });
       } catch (error) {
-        if (signal.aborted) {
-          if (reply) reply += "\n\n" + s.stopped;
-        } else {
-          failReply(error, text, reply, userNode);
-        }
+        stopped = signal.aborted;
+        if (!stopped) failReply(error, text, reply, userNode, conversation);
       }
       cancelAnimationFrame(painted);
       body.parentNode.classList.remove("busy");
       if (reply) {
-        renderReply(body, reply);
-        turns.push({ role: "assistant", content: reply });
+        renderReply(body, stopped ? reply + "\n\n" + s.stopped : reply);
+        conversation.push({ role: "assistant", content: reply });
       } else {
         body.parentNode.remove();
       }
       setStreaming(null);
-      write("sessionStorage", historyKey, turns.slice(-MAX_HISTORY));
+      if (conversation === turns) write("sessionStorage", historyKey, turns.slice(-MAX_HISTORY));
     }
 
-    function failReply(error, text, reply, userNode) {
+    function failReply(error, text, reply, userNode, conversation) {
       if (!reply) {
         // Nothing was answered: take the question back so one click can send it again.
-        turns.pop();
+        conversation.pop();
         userNode.remove();
         input.value = text;
       }
@@ -900,8 +899,11 @@
         write("localStorage", tokensKey, null);
         return showGate(s.reconnect, true);
       }
-      if (kind === "funds" || kind === "limit") return showAlert(s[kind], cfg.serverUrl + "/account");
-      if (kind === "rate" || kind === "upstream" || kind === "network") return showAlert(s[kind === "rate" ? "rateLimited" : kind]);
+      if (kind === "funds" || kind === "limit") {
+        return showAlert(s[kind], cfg.serverUrl + "/account");
+      }
+      if (kind === "rate") return showAlert(s.rateLimited);
+      if (kind === "upstream" || kind === "network") return showAlert(s[kind]);
       showAlert(s.failed + (error.message || error.code || ""));
     }
 
