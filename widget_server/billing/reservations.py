@@ -7,6 +7,9 @@ promise the same money twice: PostgreSQL re-checks the condition against the row
 concurrent writer committed, and SQLite runs write transactions one at a time
 (``BEGIN IMMEDIATE``). Each reservation also gets a row, so that money held by a process
 that died is released by :func:`release_stale` instead of staying held forever.
+
+The statements are plain functions of a synchronous connection, run through
+:meth:`Database.write` (one hop to the SQLite writer per transaction).
 """
 
 from __future__ import annotations
@@ -15,8 +18,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, delete, insert, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from ..clock import month_key, utcnow
 from ..storage import Database
@@ -48,8 +61,8 @@ def month_spend_expression(month: str):
     return case((wallets.c.spend_month == month, wallets.c.month_spend_micros), else_=literal(0))
 
 
-async def reserve(
-    conn: AsyncConnection,
+def reserve(
+    conn: Connection,
     user_id: int,
     amount_micros: int,
     *,
@@ -74,17 +87,17 @@ async def reserve(
     ]
     if guard is not None:
         conditions.append(guard)
-    result = await conn.execute(
+    result = conn.execute(
         update(wallets)
         .where(and_(*conditions))
         .values(reserved_micros=wallets.c.reserved_micros + amount_micros, updated_at=now)
     )
     if result.rowcount != 1:
-        raise await _why_refused(conn, user_id, amount_micros, month)
+        raise _why_refused(conn, user_id, amount_micros, month)
     if amount_micros == 0:
         return Reservation(None, user_id, 0)
     reservation_id = secrets.token_hex(16)
-    await conn.execute(
+    conn.execute(
         insert(reservations).values(
             id=reservation_id, user_id=user_id, amount_micros=amount_micros, created_at=now
         )
@@ -92,11 +105,11 @@ async def reserve(
     return Reservation(reservation_id, user_id, amount_micros)
 
 
-async def _why_refused(
-    conn: AsyncConnection, user_id: int, amount_micros: int, month: str
+def _why_refused(
+    conn: Connection, user_id: int, amount_micros: int, month: str
 ) -> ReservationRefused:
     row = (
-        await conn.execute(
+        conn.execute(
             select(
                 wallets.c.balance_micros,
                 wallets.c.reserved_micros,
@@ -121,18 +134,17 @@ async def release(db: Database, reservation: Reservation) -> None:
     """Give the whole reservation back (the upstream call failed or never started)."""
     if reservation.id is None:
         return
-    async with db.transaction() as conn:
-        await release_in(conn, reservation)
+    await db.write(lambda conn: release_in(conn, reservation))
 
 
-async def release_in(conn: AsyncConnection, reservation: Reservation) -> bool:
+def release_in(conn: Connection, reservation: Reservation) -> bool:
     """Delete the reservation and un-hold its amount; False if it was already released."""
     if reservation.id is None:
         return True
-    deleted = await conn.execute(delete(reservations).where(reservations.c.id == reservation.id))
+    deleted = conn.execute(delete(reservations).where(reservations.c.id == reservation.id))
     if deleted.rowcount != 1:
         return False
-    await conn.execute(
+    conn.execute(
         update(wallets)
         .where(wallets.c.user_id == reservation.user_id)
         .values(
@@ -146,14 +158,15 @@ async def release_in(conn: AsyncConnection, reservation: Reservation) -> bool:
 async def release_stale(db: Database, older_than: timedelta) -> int:
     """Release reservations older than ``older_than`` (their process died); how many."""
     cutoff = utcnow() - older_than
-    async with db.transaction() as conn:
-        stale = (
-            await conn.execute(
-                select(reservations.c.id, reservations.c.user_id, reservations.c.amount_micros)
-                .where(reservations.c.created_at < cutoff)
-                .limit(1000)
-            )
+
+    def work(conn: Connection) -> int:
+        stale = conn.execute(
+            select(reservations.c.id, reservations.c.user_id, reservations.c.amount_micros)
+            .where(reservations.c.created_at < cutoff)
+            .limit(1000)
         ).all()
         for row in stale:
-            await release_in(conn, Reservation(row.id, row.user_id, row.amount_micros))
-    return len(stale)
+            release_in(conn, Reservation(row.id, row.user_id, row.amount_micros))
+        return len(stale)
+
+    return await db.write(work)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, delete, insert, literal, select, update
 
 from ..clock import month_key, utcnow
 from ..storage import Database
@@ -34,29 +33,26 @@ async def settle(
     db: Database, reservation: Reservation, charge: Charge, entry: LedgerEntry
 ) -> Charge:
     """Charge the wallet and write the ledger row; returns the charge as booked."""
-    async with db.transaction() as conn:
-        return await settle_in(conn, reservation, charge, entry)
+    return await db.write(lambda conn: settle_in(conn, reservation, charge, entry))
 
 
-async def settle_in(
-    conn: AsyncConnection, reservation: Reservation, charge: Charge, entry: LedgerEntry
+def settle_in(
+    conn: Connection, reservation: Reservation, charge: Charge, entry: LedgerEntry
 ) -> Charge:
     now = utcnow()
     month = month_key(now)
     charge = cap(charge, reservation.amount_micros)
     held = reservation.amount_micros
     if reservation.id is not None:
-        deleted = await conn.execute(
-            delete(reservations).where(reservations.c.id == reservation.id)
-        )
+        deleted = conn.execute(delete(reservations).where(reservations.c.id == reservation.id))
         if deleted.rowcount != 1:
             # Released as stale while the completion ran: charge only what is free now.
             held = 0
-            charge = cap(charge, await _free_micros(conn, entry.user_id, charge.total_micros))
+            charge = cap(charge, _free_micros(conn, entry.user_id, charge.total_micros))
     total = charge.total_micros
     if total or held:
         # One statement: un-hold the reservation, take the charge, count the month.
-        await conn.execute(
+        conn.execute(
             update(wallets)
             .where(wallets.c.user_id == entry.user_id)
             .values(
@@ -67,7 +63,7 @@ async def settle_in(
                 updated_at=now,
             )
         )
-    await conn.execute(
+    conn.execute(
         insert(transactions).values(
             created_at=now,
             user_id=entry.user_id,
@@ -86,9 +82,9 @@ async def settle_in(
     return charge
 
 
-async def _free_micros(conn: AsyncConnection, user_id: int, wanted: int) -> int:
+def _free_micros(conn: Connection, user_id: int, wanted: int) -> int:
     row = (
-        await conn.execute(
+        conn.execute(
             select(wallets.c.balance_micros - wallets.c.reserved_micros).where(
                 wallets.c.user_id == user_id
             )

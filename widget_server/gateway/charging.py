@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ..billing.pricing import Prices, price
 from ..billing.reservations import Reservation, ReservationRefused, release, reserve
@@ -70,22 +70,9 @@ async def hold(
     margin_bp = caller.app.margin_bp
     for attempt in range(2):
         try:
-            async with gateway.db.transaction() as conn:
-                preferences = ""
-                if request.user_preferences and caller.has_preferences:
-                    preferences = (
-                        await conn.execute(
-                            select(users.c.preferences).where(users.c.id == caller.user_id)
-                        )
-                    ).scalar() or ""
-                amount = worst_case_micros(model, request, preferences, max_tokens, margin_bp)
-                reservation = await reserve(
-                    conn,
-                    caller.user_id,
-                    amount,
-                    guard=token_is_live(caller.token_hash, utcnow()),
-                )
-            return reservation, preferences
+            return await _reserve_uncancelled(
+                gateway, caller, request, model, max_tokens, margin_bp
+            )
         except ReservationRefused as error:
             if error.reason != ReservationRefused.GUARD_FAILED:
                 raise refused(error) from None
@@ -95,6 +82,44 @@ async def hold(
             if attempt:
                 break
     raise ApiError(401, "invalid_token", "The access token can't be used right now.")
+
+
+async def _reserve_uncancelled(
+    gateway: Gateway,
+    caller: Caller,
+    request: ChatRequest,
+    model: Model,
+    max_tokens: int,
+    margin_bp: int,
+) -> tuple[Reservation, str]:
+    """One write transaction: read the preferences (if any), hold the worst case.
+
+    If the request is cancelled (the client left) while the hold is being written, the
+    hold still lands; it is then released at once rather than left to the stale sweeper.
+    """
+    read_preferences = request.user_preferences and caller.has_preferences
+    live = token_is_live(caller.token_hash, utcnow())
+
+    def work(conn: Connection) -> tuple[Reservation, str]:
+        preferences = ""
+        if read_preferences:
+            preferences = (
+                conn.execute(select(users.c.preferences).where(users.c.id == caller.user_id))
+            ).scalar() or ""
+        amount = worst_case_micros(model, request, preferences, max_tokens, margin_bp)
+        return reserve(conn, caller.user_id, amount, guard=live), preferences
+
+    task = asyncio.ensure_future(gateway.db.write(work))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(lambda done: _release_orphan(gateway, done))
+        raise
+
+
+def _release_orphan(gateway: Gateway, task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is None:
+        gateway.spawn(release(gateway.db, task.result()[0]))
 
 
 async def check_affordable(
