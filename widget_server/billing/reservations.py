@@ -9,11 +9,14 @@ concurrent writer committed, and SQLite runs write transactions one at a time
 that died is released by :func:`release_stale` instead of staying held forever.
 
 The statements are plain functions of a synchronous connection, run through
-:meth:`Database.write` (one hop to the SQLite writer per transaction).
+:meth:`Database.write` (one hop to the SQLite writer per transaction). The hot ones are
+built once with bind parameters: building a SQLAlchemy expression costs far more than
+SQLite takes to run it.
 """
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
+    bindparam,
     case,
     delete,
     insert,
@@ -56,9 +60,47 @@ class ReservationRefused(Exception):
         self.available_micros = available_micros
 
 
-def month_spend_expression(month: str):
-    """This month's spend as stored, counting a row last touched in another month as 0."""
+def month_spend_expression(month):
+    """This month's spend as stored, counting a row last touched in another month as 0.
+
+    ``month`` is a ``YYYY-MM`` string or a bind parameter."""
     return case((wallets.c.spend_month == month, wallets.c.month_spend_micros), else_=literal(0))
+
+
+@functools.cache
+def _hold_statement(guard: ColumnElement[bool] | None):
+    """The conditional UPDATE that holds money, once per guard (a pre-built expression)."""
+    amount = bindparam("hold_amount")
+    conditions = [
+        wallets.c.user_id == bindparam("hold_user"),
+        wallets.c.balance_micros - wallets.c.reserved_micros >= amount,
+        or_(
+            wallets.c.monthly_limit_micros.is_(None),
+            month_spend_expression(bindparam("hold_month")) + wallets.c.reserved_micros + amount
+            <= wallets.c.monthly_limit_micros,
+        ),
+    ]
+    if guard is not None:
+        conditions.append(guard)
+    return (
+        update(wallets)
+        .where(and_(*conditions))
+        .values(
+            reserved_micros=wallets.c.reserved_micros + amount, updated_at=bindparam("hold_now")
+        )
+    )
+
+
+_INSERT_RESERVATION = insert(reservations)
+_DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("release_id"))
+_UNHOLD = (
+    update(wallets)
+    .where(wallets.c.user_id == bindparam("release_user"))
+    .values(
+        reserved_micros=wallets.c.reserved_micros - bindparam("release_amount"),
+        updated_at=bindparam("release_now"),
+    )
+)
 
 
 def reserve(
@@ -67,40 +109,38 @@ def reserve(
     amount_micros: int,
     *,
     guard: ColumnElement[bool] | None = None,
+    guard_params: dict | None = None,
     now: datetime | None = None,
 ) -> Reservation:
     """Hold ``amount_micros`` of the user's wallet, inside the caller's write transaction.
 
     ``guard`` is an extra SQL condition checked in the same statement (the gateway passes
-    "this access token is still live", so a revocation takes effect at once).
+    "this access token is still live", so a revocation takes effect at once). Pass a
+    pre-built expression with bind parameters, and their values in ``guard_params``.
     """
     now = now or utcnow()
     month = month_key(now)
-    conditions = [
-        wallets.c.user_id == user_id,
-        wallets.c.balance_micros - wallets.c.reserved_micros >= amount_micros,
-        or_(
-            wallets.c.monthly_limit_micros.is_(None),
-            month_spend_expression(month) + wallets.c.reserved_micros + amount_micros
-            <= wallets.c.monthly_limit_micros,
-        ),
-    ]
-    if guard is not None:
-        conditions.append(guard)
-    result = conn.execute(
-        update(wallets)
-        .where(and_(*conditions))
-        .values(reserved_micros=wallets.c.reserved_micros + amount_micros, updated_at=now)
-    )
+    params = {
+        "hold_user": user_id,
+        "hold_amount": amount_micros,
+        "hold_month": month,
+        "hold_now": now,
+        **(guard_params or {}),
+    }
+    result = conn.execute(_hold_statement(guard), params)
     if result.rowcount != 1:
         raise _why_refused(conn, user_id, amount_micros, month)
     if amount_micros == 0:
         return Reservation(None, user_id, 0)
     reservation_id = secrets.token_hex(16)
     conn.execute(
-        insert(reservations).values(
-            id=reservation_id, user_id=user_id, amount_micros=amount_micros, created_at=now
-        )
+        _INSERT_RESERVATION,
+        {
+            "id": reservation_id,
+            "user_id": user_id,
+            "amount_micros": amount_micros,
+            "created_at": now,
+        },
     )
     return Reservation(reservation_id, user_id, amount_micros)
 
@@ -141,16 +181,16 @@ def release_in(conn: Connection, reservation: Reservation) -> bool:
     """Delete the reservation and un-hold its amount; False if it was already released."""
     if reservation.id is None:
         return True
-    deleted = conn.execute(delete(reservations).where(reservations.c.id == reservation.id))
+    deleted = conn.execute(_DELETE_RESERVATION, {"release_id": reservation.id})
     if deleted.rowcount != 1:
         return False
     conn.execute(
-        update(wallets)
-        .where(wallets.c.user_id == reservation.user_id)
-        .values(
-            reserved_micros=wallets.c.reserved_micros - reservation.amount_micros,
-            updated_at=utcnow(),
-        )
+        _UNHOLD,
+        {
+            "release_user": reservation.user_id,
+            "release_amount": reservation.amount_micros,
+            "release_now": utcnow(),
+        },
     )
     return True
 

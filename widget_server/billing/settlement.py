@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ..clock import month_key, utcnow
 from ..storage import Database
@@ -36,48 +36,63 @@ async def settle(
     return await db.write(lambda conn: settle_in(conn, reservation, charge, entry))
 
 
+_DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("settle_id"))
+_CHARGE_WALLET = (
+    # One statement: un-hold the reservation, take the charge, count the month.
+    update(wallets)
+    .where(wallets.c.user_id == bindparam("settle_user"))
+    .values(
+        reserved_micros=wallets.c.reserved_micros - bindparam("settle_held"),
+        balance_micros=wallets.c.balance_micros - bindparam("settle_total"),
+        month_spend_micros=month_spend_expression(bindparam("settle_month"))
+        + bindparam("settle_total"),
+        spend_month=bindparam("settle_month"),
+        updated_at=bindparam("settle_now"),
+    )
+)
+_INSERT_LEDGER_ROW = insert(transactions)
+
+
 def settle_in(
     conn: Connection, reservation: Reservation, charge: Charge, entry: LedgerEntry
 ) -> Charge:
     now = utcnow()
-    month = month_key(now)
     charge = cap(charge, reservation.amount_micros)
     held = reservation.amount_micros
     if reservation.id is not None:
-        deleted = conn.execute(delete(reservations).where(reservations.c.id == reservation.id))
+        deleted = conn.execute(_DELETE_RESERVATION, {"settle_id": reservation.id})
         if deleted.rowcount != 1:
             # Released as stale while the completion ran: charge only what is free now.
             held = 0
             charge = cap(charge, _free_micros(conn, entry.user_id, charge.total_micros))
     total = charge.total_micros
     if total or held:
-        # One statement: un-hold the reservation, take the charge, count the month.
         conn.execute(
-            update(wallets)
-            .where(wallets.c.user_id == entry.user_id)
-            .values(
-                reserved_micros=wallets.c.reserved_micros - held,
-                balance_micros=wallets.c.balance_micros - total,
-                month_spend_micros=month_spend_expression(month) + total,
-                spend_month=literal(month),
-                updated_at=now,
-            )
+            _CHARGE_WALLET,
+            {
+                "settle_user": entry.user_id,
+                "settle_held": held,
+                "settle_total": total,
+                "settle_month": month_key(now),
+                "settle_now": now,
+            },
         )
     conn.execute(
-        insert(transactions).values(
-            created_at=now,
-            user_id=entry.user_id,
-            app_id=entry.app_id,
-            client_id=entry.client_id,
-            model=entry.model,
-            prompt_tokens=charge.prompt_tokens,
-            completion_tokens=charge.completion_tokens,
-            provider_cost_micros=charge.provider_cost_micros,
-            margin_micros=charge.margin_micros,
-            developer_earning_micros=charge.developer_earning_micros,
-            platform_micros=charge.platform_micros,
-            total_micros=charge.total_micros,
-        )
+        _INSERT_LEDGER_ROW,
+        {
+            "created_at": now,
+            "user_id": entry.user_id,
+            "app_id": entry.app_id,
+            "client_id": entry.client_id,
+            "model": entry.model,
+            "prompt_tokens": charge.prompt_tokens,
+            "completion_tokens": charge.completion_tokens,
+            "provider_cost_micros": charge.provider_cost_micros,
+            "margin_micros": charge.margin_micros,
+            "developer_earning_micros": charge.developer_earning_micros,
+            "platform_micros": charge.platform_micros,
+            "total_micros": charge.total_micros,
+        },
     )
     return charge
 

@@ -2,7 +2,7 @@
 
 Resolving a token takes three queries; a chat request should not pay them every time. The
 cache keeps *who* a token speaks for (user, app, connection) for :data:`TTL_S` seconds.
-Whether the token is still *live* is not cached: :func:`token_is_live` is checked inside
+Whether the token is still *live* is not cached: :data:`TOKEN_IS_LIVE` is checked inside
 the very statement that reserves the money (see ``billing.reservations.reserve``), so a
 revoked token, a revoked or deactivated connection, or an expired token stops spending at
 once, on every worker. Only the error a dead token gets before that point (a 400 or 404
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, bindparam, exists, select
 
 from ..apps.registry import App
 from ..oauth.connections import ACTIVE
@@ -36,22 +36,26 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() or None
 
 
-def token_is_live(token_hash: str, now: datetime) -> ColumnElement[bool]:
-    """SQL: this access token, its grant and its connection can still spend."""
-    return exists(
-        select(access_tokens.c.token_hash)
-        .select_from(access_tokens)
-        .join(grants, grants.c.id == access_tokens.c.grant_id)
-        .join(connections, connections.c.id == grants.c.connection_id)
-        .where(
-            access_tokens.c.token_hash == token_hash,
-            access_tokens.c.revoked_at.is_(None),
-            access_tokens.c.expires_at > now,
-            grants.c.revoked_at.is_(None),
-            grants.c.expires_at > now,
-            connections.c.status == ACTIVE,
-        )
+# SQL: this access token, its grant and its connection can still spend. Built once; its
+# values come from token_is_live_params().
+TOKEN_IS_LIVE: ColumnElement[bool] = exists(
+    select(access_tokens.c.token_hash)
+    .select_from(access_tokens)
+    .join(grants, grants.c.id == access_tokens.c.grant_id)
+    .join(connections, connections.c.id == grants.c.connection_id)
+    .where(
+        access_tokens.c.token_hash == bindparam("live_token_hash"),
+        access_tokens.c.revoked_at.is_(None),
+        access_tokens.c.expires_at > bindparam("live_now"),
+        grants.c.revoked_at.is_(None),
+        grants.c.expires_at > bindparam("live_now"),
+        connections.c.status == ACTIVE,
     )
+)
+
+
+def token_is_live_params(token_hash: str, now: datetime) -> dict:
+    return {"live_token_hash": token_hash, "live_now": now}
 
 
 class Caller:

@@ -19,7 +19,7 @@ from ..billing.settlement import LedgerEntry, settle
 from ..clock import utcnow
 from ..errors import ApiError
 from ..storage.schema import users
-from .auth import Caller, token_is_live
+from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
 from .catalog import Model
 from .providers import Usage
 from .request import ChatRequest
@@ -98,7 +98,7 @@ async def _reserve_uncancelled(
     hold still lands; it is then released at once rather than left to the stale sweeper.
     """
     read_preferences = request.user_preferences and caller.has_preferences
-    live = token_is_live(caller.token_hash, utcnow())
+    live = token_is_live_params(caller.token_hash, utcnow())
 
     def work(conn: Connection) -> tuple[Reservation, str]:
         preferences = ""
@@ -107,7 +107,9 @@ async def _reserve_uncancelled(
                 conn.execute(select(users.c.preferences).where(users.c.id == caller.user_id))
             ).scalar() or ""
         amount = worst_case_micros(model, request, preferences, max_tokens, margin_bp)
-        return reserve(conn, caller.user_id, amount, guard=live), preferences
+        return reserve(
+            conn, caller.user_id, amount, guard=TOKEN_IS_LIVE, guard_params=live
+        ), preferences
 
     task = asyncio.ensure_future(gateway.db.write(work))
     try:

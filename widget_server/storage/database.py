@@ -140,7 +140,15 @@ class Database:
 
 
 def _run_batch(db: Database, batch) -> list[tuple[bool, object]]:
-    """On the writer thread: one transaction, one savepoint per piece of work."""
+    """On the writer thread: one transaction, one savepoint per piece of work (none when
+    the work is alone: then the transaction itself is its unit)."""
+    if len(batch) == 1:
+        work, _ = batch[0]
+        try:
+            with db._sync_engine.begin() as conn:
+                return [(True, work(conn))]
+        except Exception as error:
+            return [(False, error)]
     outcomes: list[tuple[bool, object]] = []
     with db._sync_engine.begin() as conn:
         for work, _ in batch:
