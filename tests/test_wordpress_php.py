@@ -7,6 +7,7 @@ what a site runs.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -129,3 +130,59 @@ def test_no_inline_event_handlers_or_secrets_in_the_plugin(plugin_dir):
         assert not re.search(r"\son[a-z]+\s*=\s*['\"\\]", text), path
         assert "client_secret" not in text.lower(), path
         assert "innerHTML" not in text, path
+
+
+UNINSTALL_HARNESS = r"""<?php
+// Just enough of WordPress for uninstall.php: a network of 150 sites whose get_sites()
+// behaves like WP_Site_Query (100 sites unless 'number' says otherwise; 0 means all).
+define( 'WP_UNINSTALL_PLUGIN', 'legion-ai-connect/legion-ai-connect.php' );
+$legion_test_current = 1;
+$legion_test_left    = array();
+foreach ( range( 1, 150 ) as $legion_test_site ) {
+	$legion_test_left[ $legion_test_site ] = array(
+		'legion_client_id'  => 'lgn_abc',
+		'legion_server_url' => 'https://legion.example',
+		'blogname'          => 'Site',
+	);
+}
+function is_multisite() {
+	return true;
+}
+function get_sites( $args = array() ) {
+	global $legion_test_left;
+	$args   = array_merge( array( 'number' => 100, 'fields' => '' ), $args );
+	$ids    = array_keys( $legion_test_left );
+	$number = abs( (int) $args['number'] );
+	return $number ? array_slice( $ids, 0, $number ) : $ids;
+}
+function switch_to_blog( $id ) {
+	$GLOBALS['legion_test_current'] = $id;
+	return true;
+}
+function restore_current_blog() {
+	$GLOBALS['legion_test_current'] = 1;
+	return true;
+}
+function delete_option( $name ) {
+	global $legion_test_left, $legion_test_current;
+	unset( $legion_test_left[ $legion_test_current ][ $name ] );
+	return true;
+}
+require $argv[1];
+echo json_encode( $legion_test_left );
+"""
+
+
+def test_uninstall_removes_the_options_on_every_site_of_a_large_network(plugin_dir, tmp_path):
+    require("php", "Debian package php-cli")
+    harness = tmp_path / "uninstall-harness.php"
+    harness.write_text(UNINSTALL_HARNESS)
+    result = subprocess.run(
+        ["php", str(harness), str(plugin_dir / "uninstall.php")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    left = json.loads(result.stdout)
+    assert len(left) == 150
+    assert all(options == {"blogname": "Site"} for options in left.values()), [
+        site for site, options in left.items() if options != {"blogname": "Site"}
+    ]

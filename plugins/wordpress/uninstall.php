@@ -18,7 +18,14 @@ function legion_ai_connect_delete_options() {
 }
 
 if ( is_multisite() ) {
-	foreach ( get_sites( array( 'fields' => 'ids' ) ) as $legion_ai_connect_site_id ) {
+	// get_sites() returns 100 sites unless told otherwise; 0 means every site.
+	$legion_ai_connect_site_ids = get_sites(
+		array(
+			'fields' => 'ids',
+			'number' => 0,
+		)
+	);
+	foreach ( $legion_ai_connect_site_ids as $legion_ai_connect_site_id ) {
 		switch_to_blog( $legion_ai_connect_site_id );
 		legion_ai_connect_delete_options();
 		restore_current_blog();
