@@ -52,9 +52,10 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
    * @param mixed $plugin_definition
    *   The plugin definition.
    * @param \Drupal\Core\Config\ConfigFactoryInterface $configFactory
-   *   Reads the module's settings.
+   *   Reads the module's settings. Protected, not private or readonly: core's
+   *   DependencySerializationTrait (in PluginBase) restores it after serialization.
    */
-  public function __construct(array $configuration, $plugin_id, $plugin_definition, private readonly ConfigFactoryInterface $configFactory) {
+  public function __construct(array $configuration, $plugin_id, $plugin_definition, protected ConfigFactoryInterface $configFactory) {
     parent::__construct($configuration, $plugin_id, $plugin_definition);
   }
 

@@ -121,6 +121,28 @@ final class LegionChatBlockTest extends UnitTestCase {
   }
 
   /**
+   * @covers ::__construct
+   * @covers ::build
+   */
+  public function testTheBlockStillRendersAfterCoreSerializesIt(): void {
+    // Core serializes plugins (a cached block form, Layout Builder) with
+    // DependencySerializationTrait, which restores only the services it can see.
+    $factory = $this->getConfigFactoryStub(['legion_integration.settings' => ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example']]);
+    $services = ['config.factory' => $factory];
+    \Drupal::setContainer($this->containerWith($services), $services);
+    try {
+      $block = LegionChatBlock::create(\Drupal::getContainer(), ['position' => 'inline'], 'legion_integration_chat', ['provider' => 'legion_integration']);
+      $serialized = serialize($block);
+      $this->assertStringNotContainsString('MemoryConfigFactory', $serialized);
+      $woken = unserialize($serialized);
+      $this->assertSame($this->widgetConfig($block->build()), $this->widgetConfig($woken->build()));
+    }
+    finally {
+      \Drupal::setContainer(NULL);
+    }
+  }
+
+  /**
    * @covers ::blockForm
    * @covers ::defaultConfiguration
    */

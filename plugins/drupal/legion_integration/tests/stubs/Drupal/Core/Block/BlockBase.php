@@ -4,14 +4,18 @@ declare(strict_types=1);
 
 namespace Drupal\Core\Block;
 
+use Drupal\Core\DependencyInjection\DependencySerializationTrait;
 use Drupal\Core\Form\FormStateInterface;
 use Drupal\Core\StringTranslation\StringTranslationTrait;
 
 /**
  * Stand-in for core's BlockBase: configuration handling and the form hooks.
+ *
+ * Serializable like core's plugins (PluginBase uses DependencySerializationTrait).
  */
 abstract class BlockBase {
 
+  use DependencySerializationTrait;
   use StringTranslationTrait;
 
   /**
