@@ -63,6 +63,9 @@ final class LegionSettingsForm extends ConfigFormBase {
       '#type' => 'textfield',
       '#title' => $this->t('Redirect URI'),
       '#value' => $this->redirectUri(),
+      // Shown, not edited: no 128-character limit, or a long site URL would fail
+      // validation and the form could not be saved.
+      '#maxlength' => NULL,
       '#attributes' => ['readonly' => 'readonly'],
       '#description' => $this->t('Register exactly this Redirect URI for your app. It is where the Legion sign-in window returns to; this module serves that page.'),
     ];

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests\legion_integration\Unit;
 
 use Drupal\Core\Form\FormState;
+use Drupal\Core\Url;
 use Drupal\legion_integration\Form\LegionSettingsForm;
 use Drupal\Tests\UnitTestCase;
 
@@ -57,6 +58,20 @@ final class LegionSettingsFormTest extends UnitTestCase {
     $this->assertSame('https://drupal.example/legion-callback', $built['redirect_uri']['#value']);
     $this->assertSame('readonly', $built['redirect_uri']['#attributes']['readonly']);
     $this->assertArrayHasKey('submit', $built['actions']);
+  }
+
+  /**
+   * @covers ::buildForm
+   */
+  public function testALongSiteUrlDoesNotMakeTheFormUnsaveable(): void {
+    // Core's FormValidator refuses any element whose #value is longer than its
+    // #maxlength, and a textfield's is 128 unless the element says otherwise.
+    Url::$baseUrl = 'https://intranet.faculty-of-engineering.university.example/sites/department-of-mechanical-engineering/drupal-site/web';
+    [$form] = $this->form();
+    $field = $form->buildForm([], new FormState())['redirect_uri'];
+    $maxlength = array_key_exists('#maxlength', $field) ? $field['#maxlength'] : 128;
+    $this->assertGreaterThan(128, mb_strlen($field['#value']));
+    $this->assertTrue($maxlength === NULL || mb_strlen($field['#value']) <= $maxlength);
   }
 
   /**
