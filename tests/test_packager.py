@@ -272,3 +272,15 @@ def test_the_version_comes_from_pyproject(tmp_path):
         yaml.safe_load(archive.read("legion_integration/legion_integration.info.yml"))["version"]
         == "9.8.7"
     )
+
+
+def test_build_plugins_loads_the_packager_without_the_web_server():
+    probe = (
+        "import sys; sys.argv = ['build_plugins.py']; import build_plugins; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'quart', 'sqlalchemy', 'argon2'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
