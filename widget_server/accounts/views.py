@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from quart import Blueprint, redirect, render_template, request
 
 from ..apps.registry import list_apps
@@ -41,6 +43,23 @@ async def csrf_failure():
         "This form could not be verified (it may have expired or come from another site). "
         "Go back, reload the page and try again.",
     )
+
+
+def account_form(view):
+    """For the account page's POSTs: CSRF and same-origin checked, a session required.
+    The view is called with the user and the form first."""
+
+    @functools.wraps(view)
+    async def checked(*args, **kwargs):
+        form = await checked_form()
+        if form is None:
+            return await csrf_failure()
+        user = await current_user()
+        if user is None:
+            return see_other("/login?next=/account")
+        return await view(user, form, *args, **kwargs)
+
+    return checked
 
 
 @blueprint.get("/register")
@@ -157,12 +176,8 @@ _ACCOUNT_MESSAGES = {
 
 
 @blueprint.post("/account/limit")
-async def update_limit():
-    user, form = await current_user(), await checked_form()
-    if form is None:
-        return await csrf_failure()
-    if user is None:
-        return see_other("/login?next=/account")
+@account_form
+async def update_limit(user, form):
     raw = (form.get("monthly_limit") or "").strip()
     try:
         limit = None if raw == "" else parse_usd(raw, allow_zero=True)
@@ -173,12 +188,8 @@ async def update_limit():
 
 
 @blueprint.post("/account/preferences")
-async def update_preferences():
-    user, form = await current_user(), await checked_form()
-    if form is None:
-        return await csrf_failure()
-    if user is None:
-        return see_other("/login?next=/account")
+@account_form
+async def update_preferences(user, form):
     try:
         await set_preferences(services().db, user.id, form.get("preferences", ""))
     except ValidationError as error:
@@ -187,12 +198,8 @@ async def update_preferences():
 
 
 @blueprint.post("/account/connections/<int:connection_id>/<any(deactivate, revoke):action>")
-async def change_connection(connection_id: int, action: str):
-    user, form = await current_user(), await checked_form()
-    if form is None:
-        return await csrf_failure()
-    if user is None:
-        return see_other("/login?next=/account")
+@account_form
+async def change_connection(user, form, connection_id: int, action: str):
     change = deactivate_connection if action == "deactivate" else revoke_connection
     try:
         await change(services().db, user.id, connection_id)

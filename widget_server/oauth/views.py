@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from quart import Blueprint, g, jsonify, redirect, render_template, request
 
+from ..accounts.users import User
 from ..apps.redirect_uris import origin_of_uri
 from ..apps.registry import App, get_app, origin_is_registered
 from ..billing.money import format_usd
@@ -48,18 +49,37 @@ REVOKE_PATH = "/v1/oauth/revoke"
 # ---------------------------------------------------------------- /connect
 
 
-@blueprint.get("/connect")
-async def connect():
-    config = services().config
+class _Answered(Exception):
+    """The authorization request ends before consent, with this response."""
+
+    def __init__(self, response) -> None:
+        self.response = response
+
+
+async def _authorization_and_user(params) -> tuple[AuthorizationRequest, User]:
+    """Validate the request and find the user, or raise the response that ends it here:
+    an error page, an error redirect to the site, or the login page."""
     try:
-        authorization = await validate_authorization_request(services().db, request.args)
+        authorization = await validate_authorization_request(services().db, params)
     except UntrustedRequest as error:
-        return await _untrusted_page(error)
+        raise _Answered(await _untrusted_page(error)) from None
     except RedirectableError as error:
-        return redirect(error_redirect(error, config.issuer), 303)
+        raise _Answered(redirect(error_redirect(error, services().config.issuer), 303)) from None
     user = await current_user()
     if user is None:
-        return redirect("/login?next=" + quote(_connect_path(authorization), safe=""), 303)
+        login = "/login?next=" + quote(_connect_path(authorization), safe="")
+        raise _Answered(redirect(login, 303))
+    return authorization, user
+
+
+@blueprint.errorhandler(_Answered)
+async def _answer(answered: _Answered):
+    return answered.response
+
+
+@blueprint.get("/connect")
+async def connect():
+    authorization, user = await _authorization_and_user(request.args)
     wallet = await get_wallet(services().db, user.id)
     page = await render_template(
         "consent.html",
@@ -86,33 +106,20 @@ async def decide():
     params = form.copy()
     for field in (FIELD, "decision"):
         params.poplist(field)
-    try:
-        authorization = await validate_authorization_request(db, params)
-    except UntrustedRequest as error:
-        return await _untrusted_page(error)
-    except RedirectableError as error:
-        return redirect(error_redirect(error, config.issuer), 303)
-    user = await current_user()
-    if user is None:
-        return redirect("/login?next=" + quote(_connect_path(authorization), safe=""), 303)
+    authorization, user = await _authorization_and_user(params)
     decision = form.get("decision")
     if decision == "allow":
         code = await issue_code(db, authorization, user.id, config.lifetimes.authorization_code)
-        target = redirect_to_client(
-            authorization.redirect_uri, {"code": code, "state": authorization.state}, config.issuer
-        )
+        answer = {"code": code, "state": authorization.state}
     elif decision == "deny":
-        target = redirect_to_client(
-            authorization.redirect_uri,
-            {
-                "error": "access_denied",
-                "error_description": "The user denied the request.",
-                "state": authorization.state,
-            },
-            config.issuer,
-        )
+        answer = {
+            "error": "access_denied",
+            "error_description": "The user denied the request.",
+            "state": authorization.state,
+        }
     else:
         return await html_error(400, "Choose Allow or Deny", "The form had no decision.")
+    target = redirect_to_client(authorization.redirect_uri, answer, config.issuer)
     return redirect(target, 303), {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
@@ -253,12 +260,8 @@ async def revoke():
     token = params.get("token")
     if not token:
         raise OAuthError("invalid_request", "token is required.")
-    hint = params.get("token_type_hint")
-    if hint is not None and hint not in ("access_token", "refresh_token"):
-        raise OAuthError(
-            "unsupported_token_type", "token_type_hint must be access_token or refresh_token."
-        )
-    found = await tokens.find_revocable_token(db, token, hint)
+    # An unknown hint is ignored: RFC 7009 has the server search every token type anyway.
+    found = await tokens.find_revocable_token(db, token, params.get("token_type_hint"))
     origin = request_origin()
     if found is None:
         if origin is not None and g.get("cors_origin") is None:
