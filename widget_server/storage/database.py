@@ -53,6 +53,7 @@ class Database:
         self._sqlite_writer = asyncio.Lock()
         self._pending: list[tuple[Callable[[Connection], object], asyncio.Future]] = []
         self._draining = False
+        self._drain_task: asyncio.Task | None = None
         if self.is_sqlite:
             path = database_url[len("sqlite:///") :]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -109,7 +110,8 @@ class Database:
         self._pending.append((work, future))
         if not self._draining:
             self._draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            # Keep a reference: the loop holds tasks only weakly.
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
