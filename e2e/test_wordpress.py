@@ -206,6 +206,20 @@ def test_the_block_renders_the_same_chat(owner, visitor_page, wordpress, legion)
     expect(Widget(visitor_page, placeholder="Ask the block").launcher).to_be_visible()
 
 
+def test_a_placeholder_written_with_entities_shows_its_characters(
+    owner, visitor_page, wordpress, legion
+):
+    # The block and classic editors store "&" and quotes in a paragraph as entities,
+    # and a shortcode gets its attributes as the post stores them.
+    ensure_configured(owner, wordpress, legion)
+    shortcode = '[legion_chat placeholder="Q &amp; A &#8211; ask &quot;anything&quot;"]'
+    content = f"<!-- wp:paragraph --><p>{shortcode}</p><!-- /wp:paragraph -->"
+    page = admin.publish(owner.context, wordpress.url, "Entities", content)
+    visitor_page.goto(page["link"])
+    [config] = chat_configs(visitor_page)
+    assert config["placeholder"] == 'Q & A \u2013 ask "anything"'
+
+
 def test_the_block_editor_offers_the_block_with_its_three_settings(owner, wordpress):
     owner.goto(f"{wordpress.url}/wp-admin/post-new.php")
     owner.wait_for_function(

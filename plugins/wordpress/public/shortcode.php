@@ -49,7 +49,8 @@ function legion_ai_connect_normalize_attributes( $attributes ) {
 		$clean[ $name ] = in_array( $value, $allowed, true ) ? $value : $allowed[0];
 	}
 	$placeholder = isset( $attributes['placeholder'] ) && is_scalar( $attributes['placeholder'] ) ? (string) $attributes['placeholder'] : '';
-	$placeholder = sanitize_text_field( $placeholder );
+	// Editors store "&" and quotes in post text as entities; the widget shows plain text.
+	$placeholder = sanitize_text_field( html_entity_decode( $placeholder, ENT_QUOTES | ENT_HTML5, 'UTF-8' ) );
 	if ( function_exists( 'mb_substr' ) ) {
 		$placeholder = mb_substr( $placeholder, 0, 200 );
 	} else {
