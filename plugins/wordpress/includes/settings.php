@@ -145,7 +145,9 @@ function legion_ai_connect_uses_pretty_permalinks() {
  * The Redirect URI to register for the app: where the callback page is served.
  *
  * `<site>/legion-callback` with pretty permalinks, `<site>/?legion_callback=1` with plain
- * ones (there are no rewrite rules then). Both forms are always served.
+ * ones (there are no rewrite rules then). The query form is served in either mode, so a
+ * URI registered under plain permalinks keeps working after a switch to pretty ones; the
+ * path form needs the rewrite rules.
  *
  * @return string
  */
