@@ -376,6 +376,8 @@ def test_chat_pages_carry_no_cookie_nonce_or_visitor_data(owner, wordpress, legi
 def test_deactivate_and_uninstall_leave_nothing_behind(owner, wordpress):
     admin.set_permalinks(owner, wordpress.url, "pretty")
     assert httpx.get(f"{wordpress.url}/legion-callback").status_code == 200
+    # The plain-permalink form keeps working under pretty permalinks.
+    assert "data-legion-callback" in httpx.get(f"{wordpress.url}/?legion_callback=1").text
     owner.goto(f"{wordpress.url}/wp-admin/plugins.php")
     row = owner.locator("tr[data-slug='legion-ai-connect']")
     row.get_by_role("link", name="Deactivate").click()
