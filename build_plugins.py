@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except LegionError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 1
+    except OSError as error:  # the output folder can't be written
+        print(f"error: can't write to {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 1
     if not linter.available:
         print("note: php not found, so php -l was skipped", file=sys.stderr)
     for path in written:

@@ -284,3 +284,13 @@ def test_build_plugins_loads_the_packager_without_the_web_server():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_an_unwritable_output_folder_is_an_error_message_not_a_traceback(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    result = build(taken, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: can't write to "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert taken.read_text() == "a file, not a folder"
