@@ -7,6 +7,7 @@ with that app's Client ID and this server's URL; only the app's owner, logged in
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 from quart import Blueprint, Response, redirect, request
@@ -22,6 +23,7 @@ from .errors import PackagerError
 from .packager import PLUGINS_BY_ZIP, Sources
 from .presets import Preset, check_client_id
 
+log = logging.getLogger("widget_server")
 blueprint = Blueprint("releases", __name__)
 
 _CACHE_KEY = "releases.cache"
@@ -60,7 +62,11 @@ async def download(zip_name: str):
     try:
         built = await release_cache().get(zip_name, preset)
     except PackagerError as error:  # no plugin sources beside the package, or a bad build
-        return await html_error(503, "Release unavailable", error.message)
+        # The reason names files on this server: for its log, not for the visitor.
+        log.error("cannot build %s: %s", zip_name, error.message)
+        return await html_error(
+            503, "Release unavailable", "This server can't build the plugin zips right now."
+        )
     return _zip_response(zip_name, built, cache_control)
 
 
