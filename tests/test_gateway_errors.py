@@ -78,6 +78,15 @@ def assert_nothing_spent(visitor) -> None:
         b'"stream_options": {"include_usage": true}}',
         b'{"messages": [{"role": "user", "content": "hi"}], "frobnicate": 1}',
         b'{"messages": [{"role": "user", "content": "hi"}], "model": 42}',
+        # Half a surrogate pair can't be sent on as UTF-8.
+        b'{"messages": [{"role": "user", "content": "\\ud800"}]}',
+        b'{"messages": [{"role": "user", "content": "hi"}], "stop": "\\udc00"}',
+        # Numbers too big for a float, or for a wallet's worst case.
+        b'{"messages": [{"role": "user", "content": "hi"}], "temperature": 1' + b"0" * 400 + b"}",
+        b'{"messages": [{"role": "user", "content": "hi"}], "max_tokens": 100000000000000000000}',
+        b'{"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 2147483648}',
+        # Priority processing costs more than the catalog's price.
+        b'{"messages": [{"role": "user", "content": "hi"}], "service_tier": "priority"}',
     ],
 )
 def test_malformed_body_is_400_and_costs_nothing(shared, fake, body):
@@ -252,6 +261,15 @@ def test_upstream_retry_after_is_passed_on(shared, fake):
     assert response.headers["Retry-After"] == "7"
 
 
+@pytest.mark.parametrize("retry_after", ["inf", "1e400", "Wed, 21 Oct 2015 07:28:00 GMT"])
+def test_unusable_upstream_retry_after_becomes_ours(shared, fake, retry_after):
+    fake.set(fail="529", retry_after=retry_after)
+    response = shared.chat(model="claude-haiku-4-5")
+    error_of(response, 503, "upstream_overloaded")
+    assert response.headers["Retry-After"] == "2"
+    assert_nothing_spent(shared)
+
+
 def test_unreachable_provider_is_502(fake, unique_email):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -274,6 +292,10 @@ def test_unreachable_provider_is_502(fake, unique_email):
         ("claude-haiku-4-5", "cut", "upstream_error"),
         ("gemini-2.5-flash", "cut", "upstream_error"),
         ("grok-4-0709", "bad_json", "upstream_error"),
+        # JSON, but not an event of the provider's format.
+        ("gpt-4o-mini", "bad_shape", "upstream_error"),
+        ("claude-haiku-4-5", "bad_shape", "upstream_error"),
+        ("gemini-2.5-flash", "bad_shape", "upstream_error"),
         ("claude-haiku-4-5", "stall", "upstream_timeout"),
     ],
 )

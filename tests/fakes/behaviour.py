@@ -23,10 +23,12 @@ from dataclasses import dataclass, fields, replace
 #   "hang":     accept the request and never answer (until the client gives up)
 #   "cut":      close the connection after `fail_after` chunks (non-stream: no body at all)
 #   "bad_json": send a body (or an SSE event after `fail_after` chunks) that is not JSON
+#   "bad_shape": an SSE event after `fail_after` chunks that is JSON of the wrong shape
+#               (stream only)
 #   "error":    the provider's own mid-stream error event after `fail_after` chunks
 #               (Anthropic: an `overloaded_error` event; OpenAI and Gemini: an error object)
 #   "stall":    stop sending after `fail_after` chunks, keeping the connection open
-MID_STREAM_FAILURES = ("cut", "bad_json", "error", "stall")
+MID_STREAM_FAILURES = ("cut", "bad_json", "bad_shape", "error", "stall")
 FAILURES = ("hang", *MID_STREAM_FAILURES)
 
 _DIRECTIVE = re.compile(r"\[\[fake(?P<args>[^\]]*)\]\]")

@@ -18,7 +18,15 @@ import time
 
 from aiohttp import web
 
-from .behaviour import Behaviour, Control, limit_chunks, parse_directive, reply_chunks, words
+from .behaviour import (
+    MID_STREAM_FAILURES,
+    Behaviour,
+    Control,
+    limit_chunks,
+    parse_directive,
+    reply_chunks,
+    words,
+)
 from .wire import AnthropicWire, GeminiWire, OpenAIWire, Usage
 
 KEYS = {
@@ -28,6 +36,9 @@ KEYS = {
     "gemini": "fake-gemini-key",
 }
 HANG_S = 600.0
+# Valid JSON that no wire format's event looks like: a text delta, a choice and a
+# candidate's content that are numbers where objects belong.
+BAD_SHAPE = b'{"type":"content_block_delta","delta":1,"choices":[1],"candidates":[{"content":1}]}'
 
 
 def _new_wire(provider: str):
@@ -156,9 +167,7 @@ async def _answer_stream(request, wire, parsed, behaviour, pieces, usage, trunca
     await response.prepare(request)
     for event in wire.stream_start(parsed, usage):
         await response.write(event)
-    mid_failure = (
-        behaviour.fail if behaviour.fail in ("cut", "bad_json", "error", "stall") else None
-    )
+    mid_failure = behaviour.fail if behaviour.fail in MID_STREAM_FAILURES else None
     for index, piece in enumerate(pieces):
         if mid_failure and index == behaviour.fail_after:
             return await _fail_mid_stream(request, response, wire, mid_failure, entry)
@@ -184,6 +193,8 @@ async def _fail_mid_stream(request, response, wire, failure: str, entry: dict):
         await asyncio.sleep(HANG_S)
     elif failure == "bad_json":
         await response.write(b"data: {not json" + wire.sse_separator)
+    elif failure == "bad_shape":
+        await response.write(b"data: " + BAD_SHAPE + wire.sse_separator)
     else:
         await response.write(wire.stream_error())
     await response.write_eof()

@@ -81,7 +81,12 @@ async def hold(
             caller.has_preferences = True  # read them afresh on the retry
             if attempt:
                 break
-    raise ApiError(401, "invalid_token", "The access token can't be used right now.")
+    raise ApiError(
+        401,
+        "invalid_token",
+        "The access token can't be used right now.",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 async def _reserve_uncancelled(

@@ -59,7 +59,7 @@ def _clean_retry_after(value: str | None) -> str | None:
         return None
     try:
         return str(max(1, round(float(value))))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or "inf"
         return None
 
 

@@ -15,11 +15,14 @@ buffering and no work beyond the adapter's own. The three ways a stream ends:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from .charging import Tab
-from .errors import UpstreamError
+from .errors import UpstreamError, upstream_failed
 from .providers import Meter
+
+log = logging.getLogger("widget_server.gateway")
 
 DONE = b"data: [DONE]\n\n"
 SSE_HEADERS = {
@@ -38,7 +41,12 @@ async def relay(
         try:
             async for payload in pieces:
                 yield b"data: " + payload + b"\n\n"
-        except UpstreamError as error:
+        except Exception as error:
+            # An adapter meeting an answer it can't read (valid JSON of the wrong shape)
+            # is a failed upstream call too: it ends the same way, and costs nothing.
+            if not isinstance(error, UpstreamError):
+                log.exception("unreadable provider stream")
+                error = upstream_failed("The provider sent a stream event that could not be read.")
             failed = True
             tab.cancel()
             yield error.event()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,13 @@ from ..errors import ApiError
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 MAX_MESSAGES = 2000
+# Far above any model's output limit, and small enough that the worst case it implies
+# stays a 64-bit integer of micro-dollars (the wallet's columns).
+MAX_OUTPUT_TOKENS = 2**31 - 1
+# A JSON escape of half a UTF-16 pair: only then can a string fail to encode as UTF-8.
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# OpenAI's priority and scale tiers cost more than the catalog's prices: not offered.
+SERVICE_TIERS = ("auto", "default", "flex")
 
 # OpenAI parameters forwarded as they are to OpenAI-compatible providers; the translating
 # providers map what they can (see their modules) and ignore the rest.
@@ -107,6 +115,8 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
     unknown = sorted(set(body) - KNOWN_FIELDS)
     if unknown:
         raise invalid(f"Unrecognized request argument supplied: {unknown[0]}", unknown[0])
+    if SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(body)
     request = ChatRequest(messages=_messages(body.get("messages")), body_bytes=len(raw))
     request.model = _optional_str(body, "model")
     request.stream = _optional_bool(body, "stream", False)
@@ -121,10 +131,21 @@ def parse_chat_request(raw: bytes) -> ChatRequest:
     for name in PASSTHROUGH_PARAMS:
         if body.get(name) is not None:
             request.passthrough[name] = body[name]
+    if request.passthrough.get("service_tier", "auto") not in SERVICE_TIERS:
+        raise invalid(f"service_tier must be one of {', '.join(SERVICE_TIERS)}.", "service_tier")
     for name in LEGION_FLAGS:
         setattr(request, name, _optional_bool(body, name, True))
     request.context_ids = _context_ids(body.get("context_ids"))
     return request
+
+
+def _refuse_lone_surrogates(body: dict) -> None:
+    """JSON may escape half of a UTF-16 pair (``"\\ud800"``); such a string can't be sent
+    on as UTF-8, so it is the client's 400 rather than our 500."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise invalid("The request body holds half of a UTF-16 surrogate pair.") from None
 
 
 def _messages(value) -> list[dict]:
@@ -216,6 +237,8 @@ def _max_tokens(body: dict) -> tuple[int | None, str | None]:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise invalid(f"{name} must be a positive whole number.", name)
+        if value > MAX_OUTPUT_TOKENS:
+            raise invalid(f"{name} must be at most {MAX_OUTPUT_TOKENS}.", name)
         if found[0] is None or value < found[0]:
             found = (value, name)
     return found
@@ -235,7 +258,9 @@ def _stop(value) -> list[str]:
 
 
 def _number(value, name: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid(f"{name} must be a number.", name)
+    if isinstance(value, float) and not math.isfinite(value):
         raise invalid(f"{name} must be a number.", name)
     if not low <= value <= high:
         raise invalid(f"{name} must be between {low:g} and {high:g}.", name)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..catalog import Model
-from ..request import ChatRequest
+from ..request import ChatRequest, text_of
 
 CHARS_PER_TOKEN = 4  # for estimates only, when a provider reports no usage
 
@@ -160,6 +160,4 @@ def completion_object(call: Call, text: str, finish_reason: str, usage: Usage) -
 
 
 def prompt_chars(messages: list[dict]) -> int:
-    from ..request import text_of
-
     return sum(len(text_of(m.get("content"))) for m in messages)

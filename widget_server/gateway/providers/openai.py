@@ -19,9 +19,8 @@ import httpx
 
 from ...config import PROVIDER_DEFAULT_BASE_URLS, ProviderSettings
 from ..errors import UpstreamError, upstream_failed
-from ..request import text_of
 from ..sse import sse_events
-from .base import Call, Completion, Meter, Usage
+from .base import Call, Completion, Meter, Usage, prompt_chars
 from .transport import Upstream, bad_event, cut_short
 
 LABELS = {"openai": "OpenAI", "xai": "xAI"}
@@ -126,7 +125,7 @@ def _meter_usage(meter: Meter, usage: dict) -> None:
 
 def _usage(usage, call: Call, answer: dict) -> Usage:
     """The answer's usage, or an estimate when a compatible server sends none."""
-    meter = Meter(prompt_chars=sum(len(text_of(m.get("content"))) for m in call.messages))
+    meter = Meter(prompt_chars=prompt_chars(call.messages))
     if isinstance(usage, dict):
         _meter_usage(meter, usage)
     for choice in answer.get("choices") or []:
