@@ -97,6 +97,28 @@ def test_request_without_max_tokens_gets_the_server_cap(visitor, fake):
     assert "max_tokens" not in fake.requests[-1]["json"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_server_without_usage_is_billed_by_estimate_and_reports_it(visitor, fake, stream):
+    # Some OpenAI-compatible servers send no usage and ignore stream_options.
+    fake.set(reply="one two three four", usage=False)
+    messages = [{"role": "user", "content": "12345678"}]
+    if stream:
+        _, events = visitor.stream(
+            model="gpt-4o-mini", messages=messages, stream_options={"include_usage": True}
+        )
+        assert events[-1] == "[DONE]"
+        last = events[-2]
+        assert last["object"] == "chat.completion.chunk" and last["choices"] == []
+        assert last["id"] == events[0]["id"] and last["model"] == "gpt-4o-mini"
+        usage = last["usage"]
+    else:
+        usage = visitor.chat(model="gpt-4o-mini", messages=messages).json()["usage"]
+    # Four characters a token: 8 in, 18 out.
+    assert (usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]) == (2, 5, 7)
+    [row] = visitor.transactions()
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (2, 5)
+
+
 def test_anthropic_gets_system_prompt_and_merged_turns(visitor, fake):
     messages = [
         {"role": "system", "content": "Be brief."},

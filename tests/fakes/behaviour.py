@@ -46,6 +46,9 @@ class Behaviour:
     prompt_tokens: int | None = None  # default: words in all messages
     completion_tokens: int | None = None  # default: chunks sent
     thoughts: int = 0  # reasoning/thinking tokens (Gemini thoughtsTokenCount, ...)
+    # False: an OpenAI-compatible server that reports no usage at all (answer without
+    # ``usage``, ``stream_options.include_usage`` ignored), as some do.
+    usage: bool = True
     provider: str | None = None  # a queued behaviour: only for this provider
 
     def merged(self, **changes) -> Behaviour:
@@ -58,6 +61,8 @@ class Behaviour:
 
 def _coerce(name: str, raw: str):
     kind = {f.name: f.type for f in fields(Behaviour)}[name]
+    if "bool" in str(kind):
+        return raw.lower() in ("1", "true", "yes")
     if "float" in str(kind):
         return float(raw)
     if "int" in str(kind):

@@ -106,6 +106,8 @@ async def _handle(request: web.Request, provider: str, control: Control) -> web.
     directive = _strip_directive(provider, body)
     behaviour = control.take(provider, directive)
     parsed = wire.parse(body, query)
+    if not behaviour.usage:
+        parsed.include_usage = False  # stream_options ignored
     entry["stream"] = parsed.stream
     try:
         return await _answer(request, wire, parsed, behaviour, entry)
@@ -157,7 +159,10 @@ async def _answer_whole(request, wire, parsed, behaviour, pieces, usage, truncat
         await asyncio.sleep(behaviour.delay * len(pieces))
     entry["chunks_sent"] = len(pieces)
     entry["completed"] = True
-    return web.json_response(wire.complete(parsed, pieces, usage, truncated))
+    answer = wire.complete(parsed, pieces, usage, truncated)
+    if not behaviour.usage:
+        answer.pop("usage", None)
+    return web.json_response(answer)
 
 
 async def _answer_stream(request, wire, parsed, behaviour, pieces, usage, truncated, entry):

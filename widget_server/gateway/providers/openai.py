@@ -3,7 +3,9 @@
 
 The request is forwarded nearly as sent, and so are the answer and every chunk: a client
 gets exactly what the provider produced. We always ask for usage in streams (to bill), and
-drop the usage chunk again when the client did not ask for it.
+drop the usage chunk again when the client did not ask for it. A server that sends no
+usage at all (some ignore ``stream_options``) is billed by estimate, and the client still
+gets that usage: in the answer, or as the usage-only last chunk it asked for.
 
 The output cap goes out as ``max_completion_tokens`` (what OpenAI and xAI want, and what
 counts reasoning tokens) unless the client sent ``max_tokens`` or the base URL is not the
@@ -56,7 +58,10 @@ class OpenAICompatible:
         choices = answer.get("choices")
         if not isinstance(choices, list):
             raise upstream_failed(f"The {self.upstream.label} API sent no choices.")
-        return Completion(answer, _usage(answer.get("usage"), call, answer))
+        usage = _usage(answer.get("usage"), call, answer)
+        if not isinstance(answer.get("usage"), dict):
+            answer["usage"] = usage.openai()  # what we bill, estimated
+        return Completion(answer, usage)
 
     async def stream(self, call: Call, meter: Meter) -> AsyncIterator[bytes]:
         upstream = self.upstream
@@ -67,10 +72,12 @@ class OpenAICompatible:
         # before any text is still a plain JSON error rather than a broken stream.
         held: bytes | None = None
         opened = False
+        usage_sent = False
+        last: dict = {}
         try:
             async for _, data in sse_events(upstream.chunks(response)):
                 if data == b"[DONE]":
-                    return
+                    break
                 try:
                     chunk = json.loads(data)
                 except ValueError:
@@ -79,9 +86,11 @@ class OpenAICompatible:
                     raise bad_event(upstream.label)
                 if "error" in chunk:
                     raise _stream_error(upstream.label, chunk["error"])
+                last = chunk
                 usage = chunk.get("usage")
                 if usage:
                     _meter_usage(meter, usage)
+                    usage_sent = include_usage
                 choices = chunk.get("choices")
                 if choices:
                     choice = choices[0]
@@ -102,10 +111,26 @@ class OpenAICompatible:
                 elif usage and not include_usage:
                     continue  # the usage chunk we asked for on our own behalf
                 yield data
-            if not finished:
-                raise cut_short(upstream.label)
+            else:
+                if not finished:
+                    raise cut_short(upstream.label)
+            if include_usage and opened and not usage_sent:
+                yield _usage_chunk(last, meter.usage())
         finally:
             await response.aclose()
+
+
+def _usage_chunk(last: dict, usage: Usage) -> bytes:
+    """The usage-only last chunk, for a server that sent none, in the stream's own terms."""
+    chunk = {
+        "id": last.get("id"),
+        "object": "chat.completion.chunk",
+        "created": last.get("created"),
+        "model": last.get("model"),
+        "choices": [],
+        "usage": usage.openai(),
+    }
+    return json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _stream_error(label: str, error) -> UpstreamError:
