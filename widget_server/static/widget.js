@@ -28,9 +28,11 @@
   // Cross-Origin-Opener-Policy, not closed by a person: keep waiting for its BroadcastChannel.
   var DETACHED_POPUP_MS = 2500;
   var MAX_HISTORY = 40;
-  // localStorage reaches other tabs a little after the write; the refreshing tab keeps the
-  // lock this long after storing new tokens, so the next holder reads them, not the old.
-  var STORAGE_SETTLE_MS = 150;
+  // The tab that spent a refresh token keeps that token's lock this long. Other tabs'
+  // copies of localStorage show its new tokens some time after the write (no bound holds:
+  // Chromium updates each tab's copy by a message of its own), and a tab waiting for the
+  // lock takes them as soon as they show, so the hold costs no one any time.
+  var SPENT_HOLD_MS = 10000;
   var CALLBACK_PARAMS = ["code", "state", "iss", "error", "error_description"];
 
   /** Every string a visitor sees; replace any of them for another language. */
@@ -224,17 +226,20 @@
   }
 
   /**
-   * Runs fn while no other tab of this site runs it for the same key, so that a refresh
-   * token is never spent twice (a reused one revokes the whole authorization).
+   * Runs fn while no other tab of this site runs it for the same name; gives up waiting
+   * (fn never runs) once signal is aborted.
    */
-  async function exclusive(name, fn) {
-    if (navigator.locks && navigator.locks.request) return navigator.locks.request(name, fn);
+  async function exclusive(name, signal, fn) {
+    if (navigator.locks && navigator.locks.request) {
+      return navigator.locks.request(name, { signal: signal }, fn);
+    }
     var key = PREFIX + "lock:" + name;
     var me = randomToken(8);
     for (var tries = 0; tries < 150; tries++) {
+      if (signal.aborted) return;
       var held = read("localStorage", key);
       if (!held || held.until < Date.now()) {
-        write("localStorage", key, { owner: me, until: Date.now() + 10000 });
+        write("localStorage", key, { owner: me, until: Date.now() + 3 * SPENT_HOLD_MS });
         await sleep(40);
         if ((read("localStorage", key) || {}).owner === me) break;
       }
@@ -802,30 +807,61 @@
       if (current) await revokeToken(cfg, current.refresh_token).catch(function () {});
     }
 
-    // -- tokens: one refresh at a time, across tabs
+    // -- tokens: a refresh token is spent once, by one tab (a reused one revokes the grant)
     function refresh(staleAccessToken) {
       if (!refreshing) {
-        refreshing = exclusive(PREFIX + "refresh:" + tokensKey, async function () {
-          var current = session();
-          if (!current) throw ChatError("reconnect");
-          if (current.access_token !== staleAccessToken && current.expires_at > Date.now()) {
-            return current; // another tab refreshed while this one waited
-          }
-          try {
-            var fresh = await refreshSession(cfg, current.refresh_token);
-          } catch (e) {
-            if (e.code === "network") throw ChatError("network");
-            write("localStorage", tokensKey, null);
-            throw ChatError("reconnect");
-          }
-          write("localStorage", tokensKey, fresh);
-          await sleep(STORAGE_SETTLE_MS);
-          return fresh;
-        }).finally(function () {
+        refreshing = refreshOnce(staleAccessToken).finally(function () {
           refreshing = null;
         });
       }
       return refreshing;
+    }
+
+    /**
+     * The tab that spends a refresh token holds a lock named after it, and keeps it a while
+     * after storing what the server answered. Every other tab that needs that refresh waits
+     * for the lock while watching its own copy of localStorage, and takes the new tokens
+     * when they show there: it gets the lock only if nobody spent the token.
+     */
+    function refreshOnce(staleAccessToken) {
+      return new Promise(function (resolve, reject) {
+        var current = session();
+        if (!current) return reject(ChatError("reconnect"));
+        if (current.access_token !== staleAccessToken && current.expires_at > Date.now()) {
+          return resolve(current); // another tab refreshed already
+        }
+        var spent = current.refresh_token;
+        var waiting = new AbortController();
+        var watch = setInterval(replaced, 50);
+        function done(error, tokens) {
+          clearInterval(watch);
+          waiting.abort();
+          if (error) reject(error);
+          else resolve(tokens);
+        }
+        /** True (and done) once storage no longer holds the token to spend. */
+        function replaced() {
+          var now = session();
+          if (now && now.refresh_token === spent) return false;
+          done(now ? null : ChatError("reconnect"), now);
+          return true;
+        }
+        var lock = PREFIX + "refresh:" + tokensKey + ":" + spent.slice(-16);
+        exclusive(lock, waiting.signal, async function () {
+          clearInterval(watch);
+          if (replaced()) return;
+          var fresh = null;
+          try {
+            fresh = await refreshSession(cfg, spent);
+          } catch (e) {
+            // Perhaps never spent: the lock goes at once, and the next tab may try.
+            if (e.code === "network") return done(ChatError("network"));
+          }
+          write("localStorage", tokensKey, fresh);
+          done(fresh ? null : ChatError("reconnect"), fresh);
+          await sleep(SPENT_HOLD_MS);
+        }).catch(done); // aborted after done (a no-op), or no usable lock
+      });
     }
 
     async function requestReply(messages, signal) {
