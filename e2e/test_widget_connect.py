@@ -4,6 +4,7 @@ COOP, the strict CSP, Deny, a closed popup, Disconnect, and nothing stored befor
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -232,3 +233,35 @@ def test_a_callback_uri_with_its_own_query_works_and_keeps_it(
     stray.goto(site.url(f"/?legion_callback=1&code=lac_x&state=nobody&iss={legion.url}#top"))
     stray.wait_for_function("!location.search.includes('code=')")
     assert stray.url == site.url("/?legion_callback=1#top")
+
+
+def test_a_denial_from_another_issuer_is_not_taken_for_this_servers(
+    legion, site, embed, visitor, context
+):
+    """RFC 9207: the widget checks iss on an error response too (a mix-up attack)."""
+    embed()
+
+    def other_issuer(path: str) -> str | None:
+        url = urlsplit(path)
+        query = parse_qsl(url.query)
+        if ("iss", legion.url) not in query:
+            return None
+        query = [(k, "https://evil.example" if k == "iss" else v) for k, v in query]
+        return url._replace(query=urlencode(query)).geturl()
+
+    site.redirect = other_issuer
+    page = context.new_page()
+    page.goto(site.url())
+    widget = Widget(page)
+    widget.connect(visitor(), decision="deny")
+    widget.expect_disconnected("didn't work")
+    expect(widget.gate).not_to_contain_text("chose not to connect")
+    assert any("iss=https%3A%2F%2Fevil.example" in hit for hit in site.hits)
+
+
+def test_callback_without_a_state_still_wipes_the_code(legion, site, embed, context):
+    embed()
+    page = context.new_page()
+    page.goto(site.url(f"/legion-callback?code=lac_stray&iss={legion.url}&keep=1"))
+    page.wait_for_function("!location.search.includes('code=')")
+    assert page.url == site.url("/legion-callback?keep=1")

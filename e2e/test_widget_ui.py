@@ -278,3 +278,24 @@ def test_screen_readers_hear_the_finished_reply_not_each_token(
     expect(log).to_have_attribute("aria-busy", "true")  # announcements held while streaming
     widget.wait_until_idle()
     expect(log).to_have_attribute("aria-busy", "false")
+
+
+def test_programmatic_mount_defaults_the_server_url_to_the_scripts_origin(
+    legion, site, embed, visitor, context
+):
+    app = embed()
+    page = context.new_page()
+    page.goto(site.url("/blank"))
+    page.add_script_tag(url=f"{legion.url}/widget.js")
+    page.evaluate(
+        """([clientId, redirectUri]) => {
+            LegionChat.mount(document.querySelector('main'), {clientId, redirectUri});
+        }""",
+        [app["client_id"], site.callback_uri],
+    )
+    widget = Widget(page).open()  # the defaults: bottom-right, with a launcher
+    expect(page.get_by_role("link", name="Powered by Legion")).to_have_attribute(
+        "href", f"{legion.url}/"
+    )
+    widget.connect(visitor())
+    assert widget.ask("Hi").startswith("Fake openai reply: Hi")

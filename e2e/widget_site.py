@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import html
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -54,6 +55,9 @@ class TestSite:
         self.head = ""  # extra markup in <head> of the embedding page
         self.script_src: str | None = None  # default: the Legion server's /widget.js
         self.hits: list[str] = []  # paths (with queries) the site was asked for
+        # A test's stand-in for whatever sits between the server and the site: a path (with
+        # its query) in, a path to redirect to (302) out, or None to serve as usual.
+        self.redirect: Callable[[str], str | None] | None = None
         self._httpd: ThreadingHTTPServer | None = None
 
     # ---------------------------------------------------------------- setup
@@ -123,6 +127,9 @@ class TestSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 site.hits.append(self.path)
+                target = site.redirect(self.path) if site.redirect else None
+                if target is not None:
+                    return self._send("", "text/plain", {"Location": target}, status=302)
                 url = urlsplit(self.path)
                 path = url.path
                 # Also the form WordPress uses with plain permalinks: /?legion_callback=1

@@ -80,7 +80,7 @@
   function scriptOptions(script) {
     var d = script.dataset;
     return {
-      serverUrl: d.serverUrl || new URL(script.src, location.href).origin,
+      serverUrl: d.serverUrl || scriptOrigin,
       clientId: d.clientId,
       redirectUri: d.redirectUri,
       position: d.position,
@@ -89,14 +89,16 @@
     };
   }
 
+  /** serverUrl defaults to the origin widget.js was loaded from, as data-server-url does. */
   function resolveConfig(options) {
     var o = options || {};
-    if (!o.serverUrl || !o.clientId || !o.redirectUri) {
+    var serverUrl = o.serverUrl || scriptOrigin;
+    if (!serverUrl || !o.clientId || !o.redirectUri) {
       throw new Error("LegionChat: serverUrl, clientId and redirectUri are required");
     }
     var strings = Object.assign({}, STRINGS, o.strings || {});
     return {
-      serverUrl: trimSlash(new URL(o.serverUrl, location.href).href),
+      serverUrl: trimSlash(new URL(serverUrl, location.href).href),
       clientId: String(o.clientId),
       redirectUri: String(o.redirectUri),
       position: pick(o.position, POSITIONS),
@@ -771,8 +773,10 @@
       } catch (e) {
         /* cross-origin or detached */
       }
+      // RFC 9207: an answer, error or not, counts only when it comes from this server.
+      if (trimSlash(params.iss) !== cfg.serverUrl) return showGate(s.connectFailed);
       if (params.error) return showGate(params.error === "access_denied" ? s.denied : s.connectFailed);
-      if (trimSlash(params.iss) !== cfg.serverUrl || !params.code) return showGate(s.connectFailed);
+      if (!params.code) return showGate(s.connectFailed);
       try {
         write("localStorage", tokensKey, await exchangeCode(cfg, params.code, verifier));
       } catch (e) {
@@ -990,8 +994,9 @@
       if (url.searchParams.has(name)) result[name] = url.searchParams.get(name);
       url.searchParams.delete(name);
     });
-    if (!result.state) return;
+    if (!Object.keys(result).length) return;
     history.replaceState(null, "", url.pathname + url.search + url.hash); // the code leaves the address bar
+    if (!result.state) return; // no flow of ours: nothing to hand over
     var message = { type: MESSAGE_TYPE, params: result };
     var record = read("sessionStorage", PREFIX + "flow:" + result.state);
     if (record && new URL(record.returnTo).origin === location.origin) {
@@ -1042,6 +1047,7 @@
   var script =
     document.currentScript ||
     document.querySelector("script[data-legion-callback],script[data-client-id][src*='widget']");
+  var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : "";
 
   // A page may set window.LegionChat = {strings: {...}} before this file loads.
   if (preset && preset.strings) Object.assign(STRINGS, preset.strings);
