@@ -91,7 +91,7 @@ def test_output_cap_reaches_provider_and_length_finish_comes_back(visitor, fake,
 
 def test_request_without_max_tokens_gets_the_server_cap(visitor, fake):
     visitor.chat(model="claude-haiku-4-5")
-    assert fake.requests[-1]["json"]["max_tokens"] == 4096
+    assert fake.requests[-1]["json"]["max_tokens"] == 8192
     visitor.chat(model="gpt-4o-mini", max_completion_tokens=50)
     assert fake.requests[-1]["json"]["max_completion_tokens"] == 50
     assert "max_tokens" not in fake.requests[-1]["json"]
@@ -204,6 +204,13 @@ def test_openai_request_is_forwarded_as_sent(visitor, fake):
     # Legion's own fields stay with Legion.
     for name in ("user_preferences", "user_information", "user_context", "context_ids"):
         assert name not in body
+
+
+def test_store_and_metadata_are_accepted_but_never_forwarded(visitor, fake):
+    response = visitor.chat(model="gpt-4o", store=True, metadata={"visitor": "x"})
+    assert response.status_code == 200, response.text
+    body = fake.requests[-1]["json"]
+    assert "store" not in body and "metadata" not in body
 
 
 def test_openai_only_features_are_refused_for_other_providers(visitor, fake):

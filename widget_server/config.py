@@ -66,9 +66,11 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     upstream_connect_timeout_s: float = 10.0
-    upstream_read_timeout_s: float = 120.0
+    # Reasoning models can think in silence for minutes, streamed or not (OpenAI's own
+    # SDK waits 600 s too).
+    upstream_read_timeout_s: float = 600.0
     # The output cap sent upstream (and reserved for) when a chat request sets none.
-    default_max_tokens: int = 4096
+    default_max_tokens: int = 8192
     # "aiohttp" (httpx over the httpx-aiohttp transport) or "httpx" (httpx's own).
     upstream_transport: str = "aiohttp"
 
@@ -89,8 +91,8 @@ class Config:
             limits=_limits_from_env(env),
             lifetimes=_lifetimes_from_env(env),
             upstream_connect_timeout_s=_float(env, "LEGION_UPSTREAM_CONNECT_TIMEOUT", 10.0),
-            upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 120.0),
-            default_max_tokens=_int(env, "LEGION_DEFAULT_MAX_TOKENS", 4096) or 4096,
+            upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 600.0),
+            default_max_tokens=_int(env, "LEGION_DEFAULT_MAX_TOKENS", 8192) or 8192,
             upstream_transport=_transport(env.get("LEGION_UPSTREAM_TRANSPORT", "aiohttp")),
         )
         return replace(config, **overrides) if overrides else config

@@ -45,11 +45,12 @@ OPENAI_ONLY_PARAMS = (
     "logit_bias",
     "prediction",
 )
+# Accepted (clients send them) but never forwarded: visitors' chats must not be stored
+# in the platform's provider account.
+IGNORED_PARAMS = ("store", "metadata")
 PASSTHROUGH_PARAMS = (
     "seed",
     "user",
-    "metadata",
-    "store",
     "service_tier",
     "reasoning_effort",
     "verbosity",
@@ -69,6 +70,7 @@ KNOWN_FIELDS = {
     "context_ids",
     *SAMPLING_PARAMS,
     *PASSTHROUGH_PARAMS,
+    *IGNORED_PARAMS,
     *LEGION_FLAGS,
 }
 

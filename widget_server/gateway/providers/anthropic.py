@@ -31,6 +31,7 @@ STOP_REASONS = {
     "stop_sequence": "stop",
     "pause_turn": "stop",
     "max_tokens": "length",
+    "model_context_window_exceeded": "length",
     "refusal": "content_filter",
     "tool_use": "tool_calls",
 }
