@@ -309,6 +309,14 @@ def test_failure_mid_stream_ends_with_error_event_then_done(shared, fake, model,
     assert_nothing_spent(shared)  # a failed upstream call costs nothing
 
 
+@pytest.mark.parametrize("model", ["gpt-4o-mini", "claude-haiku-4-5", "gemini-2.5-flash"])
+def test_first_event_of_the_wrong_shape_is_a_502_before_the_stream(shared, fake, model):
+    fake.set(reply="one two", fail="bad_shape", fail_after=0)
+    response, _ = shared.stream(model=model)
+    error_of(response, 502, "upstream_error")
+    assert_nothing_spent(shared)
+
+
 def test_get_on_chat_endpoint_is_405_in_openai_shape(gateway_sqlite):
     response = httpx.get(gateway_sqlite.url + "/v1/chat/completions")
     error_of(response, 405, "method_not_allowed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from quart import Request, Response, g
 
@@ -26,6 +27,7 @@ from .relay import SSE_HEADERS, relay
 from .request import ChatRequest, invalid, parse_chat_request
 from .state import Gateway
 
+log = logging.getLogger("widget_server.gateway")
 PREFERENCES_INTRO = "The user's preferences, from their Legion account:\n"
 OPENAI_COMPATIBLE = ("openai", "xai")
 
@@ -80,12 +82,21 @@ def _tab(gateway: Gateway, caller: Caller, model: Model, reservation: Reservatio
     return Tab(gateway, reservation, entry, model, caller.app.margin_bp)
 
 
+def _unreadable(provider: Provider):
+    """A 502 for an answer our adapter could not make sense of (logged: it is a bug)."""
+    log.exception("could not read the answer of provider %s", provider.name)
+    return upstream_failed("The provider sent an answer that could not be read.").api_error()
+
+
 async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     try:
         completion = await provider.complete(call)
     except UpstreamError as error:
         await asyncio.shield(tab.cancel())
         raise error.api_error() from None
+    except Exception:
+        await asyncio.shield(tab.cancel())
+        raise _unreadable(provider) from None
     except BaseException:
         tab.cancel()
         raise
@@ -93,7 +104,8 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     # then, so the wallet can't be overspent meanwhile, and the client doesn't wait on it.
     tab.charge(completion.usage)
     body = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
-    return Response(body, content_type="application/json")
+    # A lone surrogate from upstream can't be UTF-8: it becomes U+FFFD, not a 500.
+    return Response(body.encode("utf-8", "replace"), content_type="application/json")
 
 
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
@@ -107,6 +119,9 @@ async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
     except UpstreamError as error:
         await asyncio.shield(tab.cancel())
         raise error.api_error() from None
+    except Exception:
+        await asyncio.shield(tab.cancel())
+        raise _unreadable(provider) from None
     except BaseException:
         tab.cancel()
         raise
