@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -64,22 +64,24 @@ async def run_load(make_request, concurrency: int, seconds: float) -> dict:
 
 
 async def bench_backend(server: ServerProcess, site, concurrency: int, seconds: float):
+    """aiohttp as the load generator: httpx's own pool is slower than the server here."""
     chains = [site.tokens()["refresh_token"] for _ in range(concurrency)]
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.local_url, limits=limits, timeout=30) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    base = server.local_url
+    async with aiohttp.ClientSession(connector=connector) as client:
 
         async def refresh(index: int) -> bool:
-            response = await client.post(
-                "/v1/oauth/token",
-                data={"grant_type": "refresh_token", "refresh_token": chains[index]},
-            )
-            if response.status_code != 200:
-                return False
-            chains[index] = response.json()["refresh_token"]
-            return True
+            data = {"grant_type": "refresh_token", "refresh_token": chains[index]}
+            async with client.post(f"{base}/v1/oauth/token", data=data) as response:
+                if response.status != 200:
+                    return False
+                chains[index] = (await response.json())["refresh_token"]
+                return True
 
         async def trivial(_index: int) -> bool:
-            return (await client.get("/healthz")).status_code == 200
+            async with client.get(f"{base}/healthz") as response:
+                await response.read()
+                return response.status == 200
 
         # Warm both paths (connections, statement caches) before measuring.
         await run_load(trivial, concurrency, 0.5)
