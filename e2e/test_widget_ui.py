@@ -4,13 +4,13 @@ programmatic API, reduced motion, and one public global."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from e2e.widget_driver import Widget, decide_in, wait_closed
+from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +37,7 @@ def focused_control(page) -> str | None:
 
 
 def require_axe() -> None:
-    if AXE.exists():
-        return
-    message = f"axe-core not installed at {AXE} (scripts/test runs npm ci in e2e/)"
-    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    require_tool(str(AXE), "scripts/test runs npm ci in e2e/")
 
 
 def serious_violations(page) -> list[dict]:

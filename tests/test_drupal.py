@@ -3,39 +3,25 @@ files checked against the conventions core relies on."""
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.support.server import REPO_ROOT
-from widget_server.releases.packager import DRUPAL, Sources, build_plugin
+from tests.support.tools import require_tool, unpacked_plugin
+from widget_server.releases.packager import DRUPAL
 
 MODULE_SOURCES = REPO_ROOT / "plugins" / "drupal" / "legion_integration"
 SYMFONY_HTTP_FOUNDATION = "/usr/share/php/Symfony/Component/HttpFoundation/autoload.php"
 
 
-def require(tool: str, why: str) -> None:
-    if shutil.which(tool) or os.path.exists(tool):
-        return
-    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-        pytest.fail(f"{tool} is required by the test command ({why})")
-    pytest.skip(f"{tool} not installed ({why})")
-
-
 @pytest.fixture(scope="module")
 def module_dir(tmp_path_factory) -> Path:
     """The module as unpacked from its zip (templates rendered, widget bundled)."""
-    data = build_plugin(DRUPAL, Sources.locate(REPO_ROOT), lint_php=lambda files: None)
-    out = tmp_path_factory.mktemp("drupal-module")
-    zipfile.ZipFile(io.BytesIO(data)).extractall(out)
-    return out / "legion_integration"
+    return unpacked_plugin(DRUPAL, tmp_path_factory, "legion_integration")
 
 
 def load(module_dir: Path, name: str):
@@ -43,8 +29,8 @@ def load(module_dir: Path, name: str):
 
 
 def test_phpunit_suite_passes():
-    require("phpunit", "Debian package phpunit")
-    require(SYMFONY_HTTP_FOUNDATION, "Debian package php-symfony-http-foundation")
+    require_tool("phpunit", "Debian package phpunit")
+    require_tool(SYMFONY_HTTP_FOUNDATION, "Debian package php-symfony-http-foundation")
     result = subprocess.run(
         ["phpunit", "--configuration", str(MODULE_SOURCES / "tests" / "phpunit.xml")],
         capture_output=True,
@@ -58,7 +44,7 @@ def test_phpunit_suite_passes():
 
 
 def test_every_php_file_passes_php_lint(module_dir):
-    require("php", "Debian package php-cli")
+    require_tool("php", "Debian package php-cli")
     files = sorted(module_dir.rglob("*.php")) + sorted(module_dir.glob("*.module"))
     assert len(files) >= 5
     for path in files:

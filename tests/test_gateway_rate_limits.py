@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from tests.fakes.fixtures import new_visitor
+from tests.support.tools import missing
 
 REDIS_URL = os.environ.get("LEGION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -19,9 +20,7 @@ def redis_or_skip() -> str:
         with socket.create_connection((host, port), timeout=1):
             return REDIS_URL
     except OSError as error:
-        if os.environ.get("LEGION_TEST_REQUIRE_ALL"):
-            pytest.fail(f"Redis is required by the test command but unreachable: {error}")
-        pytest.skip("Redis not reachable on 127.0.0.1:6379")
+        missing(f"Redis not reachable on 127.0.0.1:6379 ({error})")
 
 
 @pytest.fixture(autouse=True)

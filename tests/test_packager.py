@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from tests.support.server import REPO_ROOT
+from tests.support.tools import require_tool
 from widget_server.releases.errors import PackagerError
 from widget_server.releases.packager import DRUPAL, WORDPRESS, Sources, build_plugin
 
@@ -27,11 +28,7 @@ ZIPS = ("legion-wordpress.zip", "legion-drupal.zip")
 
 
 def require_php() -> None:
-    if shutil.which("php"):
-        return
-    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-        pytest.fail("php is required by the test command (Debian package php-cli)")
-    pytest.skip("php not installed")
+    require_tool("php", "Debian package php-cli")
 
 
 def build(out: Path, *options: str, check: bool = True) -> subprocess.CompletedProcess:

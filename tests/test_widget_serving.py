@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 
 from tests.support.databases import TestDatabase
 from tests.support.server import ServerProcess
+from tests.support.tools import require_tool
 from widget_server.widget.asset import WidgetAsset
 
 SPEC_CSP = (
@@ -108,11 +108,8 @@ def test_widget_js_answers_304_to_a_current_etag_in_any_encoding(plain_server):
 
 
 def test_served_widget_is_valid_javascript(plain_server, tmp_path):
+    require_tool("node", "Debian package nodejs")
     node = shutil.which("node")
-    if node is None:
-        if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-            pytest.fail("node is required to check the served widget's syntax")
-        pytest.skip("node not installed")
     _, body = fetch(plain_server, "/widget.js", "identity")
     script = tmp_path / "served.js"
     script.write_bytes(body)

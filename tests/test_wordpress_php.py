@@ -6,19 +6,16 @@ what a site runs.
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
-import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.support.server import REPO_ROOT
-from widget_server.releases.packager import WORDPRESS, Sources, build_plugin
+from tests.support.tools import require_tool, unpacked_plugin
+from widget_server.releases.packager import WORDPRESS
 
 CHECKER = REPO_ROOT / "tests" / "php" / "php74_compat.php"
 PHP_PARSER = "/usr/share/php/PhpParser/autoload.php"
@@ -31,21 +28,10 @@ I18N_CALL = re.compile(
 )
 
 
-def require(tool: str, why: str) -> None:
-    if shutil.which(tool) or os.path.exists(tool):
-        return
-    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-        pytest.fail(f"{tool} is required by the test command ({why})")
-    pytest.skip(f"{tool} not installed ({why})")
-
-
 @pytest.fixture(scope="module")
 def plugin_dir(tmp_path_factory) -> Path:
     """The plugin as unpacked from its zip."""
-    data = build_plugin(WORDPRESS, Sources.locate(REPO_ROOT), lint_php=lambda files: None)
-    out = tmp_path_factory.mktemp("wordpress-plugin")
-    zipfile.ZipFile(io.BytesIO(data)).extractall(out)
-    return out / "legion-ai-connect"
+    return unpacked_plugin(WORDPRESS, tmp_path_factory, "legion-ai-connect")
 
 
 def php_files(plugin_dir: Path) -> list[Path]:
@@ -61,15 +47,15 @@ def source_files(plugin_dir: Path) -> list[Path]:
 
 
 def test_every_php_file_passes_php_lint(plugin_dir):
-    require("php", "Debian package php-cli")
+    require_tool("php", "Debian package php-cli")
     for path in php_files(plugin_dir):
         result = subprocess.run(["php", "-l", str(path)], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_plugin_uses_only_php_7_4_syntax_and_functions(plugin_dir):
-    require("php", "Debian package php-cli")
-    require(PHP_PARSER, "Debian package php-parser")
+    require_tool("php", "Debian package php-cli")
+    require_tool(PHP_PARSER, "Debian package php-parser")
     files = [str(p) for p in php_files(plugin_dir)]
     result = subprocess.run(["php", str(CHECKER), *files], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -77,8 +63,8 @@ def test_the_plugin_uses_only_php_7_4_syntax_and_functions(plugin_dir):
 
 def test_the_php_7_4_check_finds_php_8_syntax(tmp_path):
     """The check above could fail: PHP 8-only code is reported, line by line."""
-    require("php", "Debian package php-cli")
-    require(PHP_PARSER, "Debian package php-parser")
+    require_tool("php", "Debian package php-cli")
+    require_tool(PHP_PARSER, "Debian package php-parser")
     sample = tmp_path / "php8.php"
     sample.write_text(
         "<?php\n"
@@ -174,7 +160,7 @@ echo json_encode( $legion_test_left );
 
 
 def test_uninstall_removes_the_options_on_every_site_of_a_large_network(plugin_dir, tmp_path):
-    require("php", "Debian package php-cli")
+    require_tool("php", "Debian package php-cli")
     harness = tmp_path / "uninstall-harness.php"
     harness.write_text(UNINSTALL_HARNESS)
     result = subprocess.run(

@@ -14,16 +14,15 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.support.server import free_port
+from tests.support.server import free_port, stop_process_group
+from tests.support.tools import missing
 
 WORDPRESS_SOURCE = Path(os.environ.get("LEGION_TEST_WORDPRESS", "/usr/share/wordpress"))
 THEME = "twentytwentyone"
@@ -49,10 +48,7 @@ def require_wordpress() -> None:
             problems.append("MariaDB is not running (the test command starts it)")
     if not problems:
         return
-    message = "; ".join(problems)
-    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-        pytest.fail(f"the WordPress tests need: {message}")
-    pytest.skip(message)
+    missing("the WordPress tests need: " + "; ".join(problems))
 
 
 def mysql(sql: str, database: str | None = None) -> str:
@@ -94,13 +90,7 @@ class WordPressSite:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         if self._log:
             self._log.close()
         mysql(

@@ -7,9 +7,8 @@ trying to reach the (closed) outside network.
 from __future__ import annotations
 
 import os
-import shutil
 
-import pytest
+from tests.support.tools import require_tool
 
 CHROMIUM = os.environ.get("LEGION_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -24,12 +23,7 @@ CHROMIUM_ARGS = [
 
 
 def require_chromium() -> None:
-    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
-        return
-    message = f"Chromium not found at {CHROMIUM} (Debian package chromium)"
-    if os.environ.get("LEGION_TEST_REQUIRE_ALL") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    require_tool(CHROMIUM, "Debian package chromium")
 
 
 def launch_chromium(playwright, **options):

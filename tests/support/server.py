@@ -40,6 +40,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process_group(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """SIGTERM the process and its children, SIGKILL what is left after ``timeout``."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 class CliError(AssertionError):
     def __init__(self, result: subprocess.CompletedProcess):
         super().__init__(f"exit {result.returncode}: {result.stderr or result.stdout}")
@@ -119,13 +131,7 @@ class ServerProcess:
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process_group(self.process)
         if getattr(self, "_log", None):
             self._log.close()
 

@@ -8,6 +8,7 @@ hold the worst case (402) → call the provider → book the real usage or relea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -82,24 +83,29 @@ def _tab(gateway: Gateway, caller: Caller, model: Model, reservation: Reservatio
     return Tab(gateway, reservation, entry, model, caller.app.margin_bp)
 
 
-def _unreadable(provider: Provider):
-    """A 502 for an answer our adapter could not make sense of (logged: it is a bug)."""
-    log.exception("could not read the answer of provider %s", provider.name)
-    return upstream_failed("The provider sent an answer that could not be read.").api_error()
-
-
-async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
+@contextlib.asynccontextmanager
+async def _given_back_on_failure(provider: Provider, tab: Tab):
+    """Until the first byte reaches the client, a failed call releases the hold (nothing
+    is charged) and becomes the API error: the provider's own, or a logged 502 when our
+    adapter could not read its answer."""
     try:
-        completion = await provider.complete(call)
+        yield
     except UpstreamError as error:
         await asyncio.shield(tab.cancel())
         raise error.api_error() from None
     except Exception:
         await asyncio.shield(tab.cancel())
-        raise _unreadable(provider) from None
-    except BaseException:
+        log.exception("could not read the answer of provider %s", provider.name)
+        unreadable = upstream_failed("The provider sent an answer that could not be read.")
+        raise unreadable.api_error() from None
+    except BaseException:  # cancelled: the client left
         tab.cancel()
         raise
+
+
+async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
+    async with _given_back_on_failure(provider, tab):
+        completion = await provider.complete(call)
     # Booked right after the answer leaves: the reservation keeps the money held until
     # then, so the wallet can't be overspent meanwhile, and the client doesn't wait on it.
     tab.charge(completion.usage)
@@ -111,20 +117,10 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
     meter = Meter(prompt_chars=prompt_chars(call.messages))
     pieces = provider.stream(call, meter)
-    try:
-        first = await anext(pieces)
-    except StopAsyncIteration:
-        await asyncio.shield(tab.cancel())
-        raise upstream_failed("The provider sent an empty stream.").api_error() from None
-    except UpstreamError as error:
-        await asyncio.shield(tab.cancel())
-        raise error.api_error() from None
-    except Exception:
-        await asyncio.shield(tab.cancel())
-        raise _unreadable(provider) from None
-    except BaseException:
-        tab.cancel()
-        raise
+    async with _given_back_on_failure(provider, tab):
+        first = await anext(pieces, None)
+        if first is None:
+            raise upstream_failed("The provider sent an empty stream.")
     response = Response(relay(first, pieces, tab, meter), headers=SSE_HEADERS)
     response.timeout = None  # a stream lasts as long as the provider keeps sending
     return response
