@@ -38,8 +38,9 @@ class Limits:
     login_max_failures: int = 10
     login_failure_window_s: int = 15 * 60
     token_requests_per_minute: int = 1200
-    chat_requests_per_minute_per_token: int = 120
-    chat_requests_per_minute_per_user: int = 240
+    # The wallet is the real bound on spending; these only stop floods.
+    chat_requests_per_minute_per_token: int = 600
+    chat_requests_per_minute_per_user: int = 1200
     max_form_bytes: int = 64 * 1024
     max_json_bytes: int = 1024 * 1024
 
