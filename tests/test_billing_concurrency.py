@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.fakes.fixtures import READ_TIMEOUT_S, new_visitor
+from tests.support.databases import run_async
 
 REQUESTS = 100
 MODEL = "claude-sonnet-4-5"  # $3 in, $15 out per million tokens
@@ -66,7 +67,7 @@ def test_hundred_concurrent_requests_never_overspend(backend, make_server, fake,
     )
     credit_micros = 10 * COST  # covers ten
     visitor = new_visitor(server, f"race{workers}@example.com", credit=f"{credit_micros / 1e6}")
-    responses = asyncio.run(_fire(server.url, visitor.token, REQUESTS))
+    responses = run_async(_fire(server.url, visitor.token, REQUESTS))
     charged = _check_books(visitor, responses, credit_micros, "insufficient_funds")
     assert 1 <= charged <= 10
     # The worst case held for each is a little above its real cost, so the tenth can't
@@ -80,7 +81,7 @@ def test_concurrent_requests_respect_the_monthly_limit(backend, gateway_server, 
     fake.set(first_delay=0.3, reply="x", **USAGE)
     visitor = new_visitor(gateway_server, f"race-limit-{backend}@example.com", credit="100")
     visitor.set_monthly_limit(f"{5 * COST / 1e6}")
-    responses = asyncio.run(_fire(gateway_server.url, visitor.token, 50))
+    responses = run_async(_fire(gateway_server.url, visitor.token, 50))
     charged = _check_books(visitor, responses, 100_000_000, "limit_exceeded")
     assert 1 <= charged <= 5
     assert visitor.wallet()["month_spend_micros"] == charged * COST <= 5 * COST

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 import subprocess
@@ -14,17 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from tests.support.databases import TestDatabase
+from tests.support.databases import TestDatabase, run_async
 from tests.support.fixtures import require_backend
 from tests.support.oauth import DEFAULT_PASSWORD, new_site, pkce_pair
 from tests.support.server import REPO_ROOT, ServerProcess
 from widget_server.storage import Database
 from widget_server.storage.migrate import head_revision, upgrade
 from widget_server.storage.schema import metadata
-
-
-def _run(coro):
-    return asyncio.run(coro)
 
 
 async def _schema_differences(url: str) -> list:
@@ -61,7 +56,7 @@ def database(backend):
 
 
 def test_migrations_create_exactly_the_declared_schema(database):
-    assert _run(_schema_differences(database.url)) == []
+    assert run_async(_schema_differences(database.url)) == []
 
 
 def test_concurrent_migrations_from_several_processes_all_succeed(database):
@@ -78,7 +73,7 @@ def test_concurrent_migrations_from_several_processes_all_succeed(database):
     ]
     results = [(*p.communicate(timeout=60), p.returncode) for p in processes]
     assert [r[2] for r in results] == [0, 0, 0, 0], results
-    assert _run(_schema_differences(database.url)) == []
+    assert run_async(_schema_differences(database.url)) == []
 
 
 def test_head_revision_is_the_newest_migration():
@@ -94,7 +89,7 @@ def test_codes_tokens_secrets_and_passwords_are_stored_only_as_hashes(server, un
     tokens = site.exchange(code, verifier).json()
     renewed = site.refresh(tokens["refresh_token"]).json()
     session_cookie = site.person.http.cookies.get("legion_session")
-    dump = _run(_dump_text(server.env["LEGION_DATABASE_URL"]))
+    dump = run_async(_dump_text(server.env["LEGION_DATABASE_URL"]))
     secrets_in_clear = [
         code,
         tokens["access_token"],
@@ -132,7 +127,7 @@ def test_secret_key_lives_in_the_database_with_postgres():
     try:
         with ServerProcess(database.url, env={"LEGION_SECRET_KEY": ""}):
             pass
-        dump = _run(_dump_text(database.url))
+        dump = run_async(_dump_text(database.url))
     finally:
         database.close()
     assert "'secret_key'" in dump
@@ -183,7 +178,7 @@ def test_purge_removes_long_dead_grants_with_their_tokens_and_keeps_live_ones(
     server = make_server()
     site = new_site(server, unique_email(), "http://purge.localhost:7502/cb")
     dead, alive = site.tokens(), site.tokens()
-    remaining_tokens, remaining_grants = _run(
+    remaining_tokens, remaining_grants = run_async(
         _age_grant_and_purge(server.env["LEGION_DATABASE_URL"], dead["refresh_token"])
     )
     assert remaining_tokens == 0

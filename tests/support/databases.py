@@ -23,8 +23,9 @@ def pg_admin_url() -> str:
     return os.environ.get("LEGION_TEST_PG_URL", DEFAULT_PG_URL)
 
 
-def _run(coro):
-    """Run a coroutine to completion even when called from inside an event loop."""
+def run_async(coro):
+    """Run a coroutine to completion, even where an event loop is already running (the
+    Playwright sync API keeps one running in the main thread while a browser is open)."""
     result: dict = {}
 
     def target():
@@ -52,7 +53,7 @@ async def _execute(sql: str) -> None:
 def pg_available() -> str | None:
     """None when PostgreSQL answers, else why not."""
     try:
-        _run(_execute("SELECT 1"))
+        run_async(_execute("SELECT 1"))
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return None
@@ -64,7 +65,7 @@ def pg_required() -> bool:
 
 def new_pg_database() -> str:
     name = "legion_test_" + secrets.token_hex(6)
-    _run(_execute(f'CREATE DATABASE "{name}"'))
+    run_async(_execute(f'CREATE DATABASE "{name}"'))
     parts = urlsplit(pg_admin_url())
     return urlunsplit(parts._replace(path="/" + name))
 
@@ -72,7 +73,7 @@ def new_pg_database() -> str:
 def drop_pg_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     if name.startswith("legion_test_"):
-        _run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_async(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def new_sqlite_url(directory: Path | None = None) -> str:
