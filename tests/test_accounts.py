@@ -271,3 +271,36 @@ def _action(page: str, verb: str) -> str:
     end = page.index(marker) + len(marker) - 1
     start = page.rindex('action="', 0, end) + len('action="')
     return page[start:end]
+
+
+def _fail_logins_from(server, email: str, address: str, times: int) -> None:
+    person = Person(server.url)
+    for _ in range(times):
+        person.login(email, "wrong password", headers={"X-Forwarded-For": address})
+
+
+def test_forwarded_addresses_are_ignored_unless_a_proxy_is_trusted(make_server, unique_email):
+    server = make_server(env={"LEGION_LOGIN_MAX_FAILURES": "3"})
+    victim, other = unique_email(), unique_email()
+    server.create_user(other, DEFAULT_PASSWORD)
+    _fail_logins_from(server, victim, "10.0.0.1", 3)
+    # A client can't dodge the address count by naming another address.
+    answer = Person(server.url).login(
+        other, DEFAULT_PASSWORD, headers={"X-Forwarded-For": "10.9.9.9"}
+    )
+    assert answer.status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(make_server, unique_email):
+    server = make_server(env={"LEGION_LOGIN_MAX_FAILURES": "3", "LEGION_TRUSTED_PROXY_HOPS": "1"})
+    victim, other = unique_email(), unique_email()
+    server.create_user(other, DEFAULT_PASSWORD)
+    _fail_logins_from(server, victim, "10.0.0.1", 3)
+    elsewhere = Person(server.url).login(
+        other, DEFAULT_PASSWORD, headers={"X-Forwarded-For": "10.0.0.2"}
+    )
+    assert elsewhere.status_code == 303
+    same = Person(server.url).login(
+        other, DEFAULT_PASSWORD, headers={"X-Forwarded-For": "10.0.0.1"}
+    )
+    assert same.status_code == 429

@@ -66,6 +66,9 @@ class Config:
     providers: Mapping[str, ProviderSettings] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
+    # Reverse proxies in front of us whose X-Forwarded-For/-Proto/-Host we believe (0: none,
+    # so a client can't pick the address that login throttling and rate limits count).
+    trusted_proxy_hops: int = 0
     upstream_connect_timeout_s: float = 10.0
     # Reasoning models can think in silence for minutes, streamed or not (OpenAI's own
     # SDK waits 600 s too).
@@ -91,6 +94,7 @@ class Config:
             providers=_providers_from_env(env),
             limits=_limits_from_env(env),
             lifetimes=_lifetimes_from_env(env),
+            trusted_proxy_hops=_int(env, "LEGION_TRUSTED_PROXY_HOPS", 0),
             upstream_connect_timeout_s=_float(env, "LEGION_UPSTREAM_CONNECT_TIMEOUT", 10.0),
             upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 600.0),
             default_max_tokens=_int(env, "LEGION_DEFAULT_MAX_TOKENS", 8192) or 8192,

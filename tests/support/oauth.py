@@ -90,10 +90,10 @@ class Person:
             form_with_action(page.text, "/register"), {"email": email, "password": password}
         )
 
-    def login(self, email: str, password: str, next_path: str | None = None):
+    def login(self, email: str, password: str, next_path: str | None = None, **kwargs):
         page = self.get("/login" + (f"?next={next_path}" if next_path else ""))
         return self.submit(
-            form_with_action(page.text, "/login"), {"email": email, "password": password}
+            form_with_action(page.text, "/login"), {"email": email, "password": password}, **kwargs
         )
 
     def consent(self, authorize_url: str, decision: str = "allow") -> str:
