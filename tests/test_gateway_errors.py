@@ -270,6 +270,24 @@ def test_unusable_upstream_retry_after_becomes_ours(shared, fake, retry_after):
     assert_nothing_spent(shared)
 
 
+@pytest.mark.parametrize(
+    ("model", "key"),
+    [
+        ("gpt-4o-mini", "OPENAI_API_KEY"),
+        ("claude-haiku-4-5", "ANTHROPIC_API_KEY"),
+        ("gemini-2.5-flash", "GEMINI_API_KEY"),
+    ],
+)
+def test_a_wrong_key_on_our_side_is_502_not_the_clients_fault(fake, unique_email, model, key):
+    database = TestDatabase("sqlite")
+    with ServerProcess(database.url, env={**fake.env, key: "wrong-key"}) as server:
+        visitor = new_visitor(server, unique_email("badkey"))
+        body = error_of(visitor.chat(model=model), 502, "upstream_error")
+        assert "wrong-key" not in str(body)
+        assert_nothing_spent(visitor)
+    database.close()
+
+
 def test_unreachable_provider_is_502(fake, unique_email):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

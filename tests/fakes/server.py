@@ -102,7 +102,8 @@ async def _handle(request: web.Request, provider: str, control: Control) -> web.
     entry["json"] = json.loads(raw)  # as received, directive included
     control.remember(entry)
     if not wire.authorized(request.headers, request.query):
-        return web.json_response(wire.error(401), status=401)
+        status, refusal = getattr(wire, "unauthorized", lambda: (401, wire.error(401)))()
+        return web.json_response(refusal, status=status)
     directive = _strip_directive(provider, body)
     behaviour = control.take(provider, directive)
     parsed = wire.parse(body, query)

@@ -318,6 +318,23 @@ class GeminiWire:
     def authorized(self, headers, query) -> bool:
         return self.key in (headers.get("x-goog-api-key"), query.get("key"))
 
+    def unauthorized(self) -> tuple[int, dict]:
+        """Gemini answers a bad key with a 400, not a 401."""
+        return 400, {
+            "error": {
+                "code": 400,
+                "message": "API key not valid. Please pass a valid API key.",
+                "status": "INVALID_ARGUMENT",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID",
+                        "domain": "googleapis.com",
+                    }
+                ],
+            }
+        }
+
     def parse(self, body: dict, query) -> Parsed:
         contents = body.get("contents") or []
 

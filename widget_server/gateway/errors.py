@@ -86,6 +86,9 @@ def from_status(provider: str, status: int, body: bytes, retry_after: str | None
             f"The {provider} API is overloaded or rate-limited; try again shortly{suffix}",
             retry_after,
         )
+    if status == 400 and b"API_KEY_INVALID" in body:
+        # Gemini's answer to a bad key: our configuration's fault, not the client's.
+        return upstream_failed(f"The {provider} API refused this server's API key.")
     if status in (400, 413, 422):
         return UpstreamError(
             400, "invalid_request", f"The {provider} API rejected the request{suffix}"
