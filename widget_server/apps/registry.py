@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..clock import utcnow
@@ -237,6 +237,19 @@ async def delete_app(db: Database, client_id: str) -> None:
 async def load_app_by_id(conn: AsyncConnection, app_id: int) -> App | None:
     """For callers already inside a unit of work (token checks join through here)."""
     return await _load_app(conn, apps.c.id == app_id)
+
+
+def load_app_by_id_sync(conn: Connection, app_id: int) -> App | None:
+    """The same, inside a synchronous unit of work (``Database.write``)."""
+    row = conn.execute(select(apps).where(apps.c.id == app_id)).mappings().first()
+    if row is None:
+        return None
+    uris = conn.execute(
+        select(uri_rows.c.uri, uri_rows.c.origin)
+        .where(uri_rows.c.app_id == app_id)
+        .order_by(uri_rows.c.position)
+    ).all()
+    return _app_from_row(row, [(uri, origin) for uri, origin in uris])
 
 
 async def origin_is_registered(db: Database, origin: str) -> bool:

@@ -49,13 +49,15 @@ async def preflight(db: Database, methods: str) -> Response:
     return response
 
 
+def foreign_origin_error() -> OAuthError:
+    return OAuthError(
+        "invalid_request", "Requests from this origin are not allowed for this client.", status=403
+    )
+
+
 def refuse_foreign_origin_oauth(origin: str | None, app: App) -> None:
     if not origin_allowed_for_app(origin, app):
-        raise OAuthError(
-            "invalid_request",
-            "Requests from this origin are not allowed for this client.",
-            status=403,
-        )
+        raise foreign_origin_error()
 
 
 def refuse_foreign_origin_api(origin: str | None, app: App) -> None:

@@ -8,13 +8,13 @@ concurrent redemptions exactly one wins, on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, insert, select, update
 
-from ..apps.registry import App, load_app_by_id
+from ..apps.registry import App, load_app_by_id, load_app_by_id_sync
 from ..clock import utcnow
 from ..config import Lifetimes
 from ..errors import ApiError, OAuthError
@@ -58,6 +58,11 @@ def _invalid_grant(description: str) -> OAuthError:
 
 
 # ---------------------------------------------------------------- authorization_code
+#
+# The work of each grant is a plain function of a synchronous connection, run by
+# Database.write as one transaction (on SQLite one call to its writer thread). It returns
+# an OAuthError rather than raising it when the transaction must still commit: a replayed
+# code or a reused refresh token revokes its grant on the way out.
 
 
 async def redeem_code(
@@ -71,78 +76,88 @@ async def redeem_code(
     client_authenticated: bool,
 ) -> TokenPair:
     """Exchange a code for tokens. ``app`` is the (already verified) requesting client."""
-    now = utcnow()
-    replayed = False
-    async with db.transaction() as conn:
+    code_hash, now = digest(code), utcnow()
+
+    def work(conn: Connection) -> TokenPair | OAuthError:
         row = (
-            (
-                await conn.execute(
-                    select(authorization_codes).where(
-                        authorization_codes.c.code_hash == digest(code)
-                    )
-                )
+            conn.execute(
+                select(authorization_codes).where(authorization_codes.c.code_hash == code_hash)
             )
             .mappings()
             .first()
         )
         if row is None or row["app_id"] != app.id:
-            raise _invalid_grant(
+            return _invalid_grant(
                 "The authorization code is unknown or was issued to another client."
             )
-        if row["consumed_at"] is not None:
-            replayed = await _revoke_grant(conn, row["grant_id"], "code_replay")
-        else:
-            _check_code(row, now, code_verifier, redirect_uri, client_authenticated)
-            consumed = await conn.execute(
+        if row["consumed_at"] is None:
+            refused = _check_code(row, now, code_verifier, redirect_uri, client_authenticated)
+            if refused is not None:
+                return refused  # nothing spent: the right verifier still works
+            consumed = conn.execute(
                 update(authorization_codes)
                 .where(
-                    authorization_codes.c.code_hash == row["code_hash"],
+                    authorization_codes.c.code_hash == code_hash,
                     authorization_codes.c.consumed_at.is_(None),
                 )
                 .values(consumed_at=now)
             )
             if consumed.rowcount == 1:
-                return await _start_grant(conn, lifetimes, row, now)
-            replayed = True  # another request consumed it a moment ago
-    raise _invalid_grant(
-        "The authorization code was already used; the tokens issued from it are revoked."
-        if replayed
-        else "The authorization code was already used."
-    )
+                return _start_grant(conn, lifetimes, row, now)
+        # A second use, or a concurrent one that lost (read its grant again: the winner
+        # may have committed it since): revoke what the first use got.
+        grant_id = conn.execute(
+            select(authorization_codes.c.grant_id).where(
+                authorization_codes.c.code_hash == code_hash
+            )
+        ).scalar()
+        _revoke_grant(conn, grant_id, "code_replay")
+        return _invalid_grant(
+            "The authorization code was already used; the tokens issued from it are revoked."
+        )
+
+    return _raise_refusal(await db.write(work))
 
 
-def _check_code(row, now, code_verifier, redirect_uri, client_authenticated) -> None:
+def _check_code(row, now, code_verifier, redirect_uri, client_authenticated) -> OAuthError | None:
     if row["expires_at"] <= now:
-        raise _invalid_grant("The authorization code has expired.")
+        return _invalid_grant("The authorization code has expired.")
     if redirect_uri is not None and redirect_uri != row["redirect_uri"]:
-        raise _invalid_grant("redirect_uri does not match the one of the authorization request.")
+        return _invalid_grant("redirect_uri does not match the one of the authorization request.")
     challenge = row["code_challenge"]
     if challenge is not None:
         if not code_verifier:
-            raise OAuthError("invalid_request", "code_verifier is required (PKCE).")
+            return OAuthError("invalid_request", "code_verifier is required (PKCE).")
         if not pkce.verifier_matches(code_verifier, challenge):
-            raise _invalid_grant("code_verifier does not match the code_challenge.")
-    else:
-        if code_verifier is not None:
-            raise _invalid_grant(
-                "code_verifier was sent, but the authorization request had no code_challenge."
-            )
-        if not client_authenticated:
-            raise OAuthError(
-                "invalid_client",
-                "This authorization had no PKCE challenge: the client_secret is required.",
-            )
-
-
-async def _start_grant(conn: AsyncConnection, lifetimes: Lifetimes, code_row, now) -> TokenPair:
-    connection = (
-        await conn.execute(
-            select(connections.c.status).where(connections.c.id == code_row["connection_id"])
+            return _invalid_grant("code_verifier does not match the code_challenge.")
+        return None
+    if code_verifier is not None:
+        return _invalid_grant(
+            "code_verifier was sent, but the authorization request had no code_challenge."
         )
-    ).first()
-    if connection is None or connection.status != ACTIVE:
-        raise _invalid_grant("The connection was deactivated or revoked after consent.")
-    result = await conn.execute(
+    if not client_authenticated:
+        return OAuthError(
+            "invalid_client",
+            "This authorization had no PKCE challenge: the client_secret is required.",
+        )
+    return None
+
+
+def _start_grant(
+    conn: Connection, lifetimes: Lifetimes, code_row, now: datetime
+) -> TokenPair | OAuthError:
+    status = conn.execute(
+        select(connections.c.status).where(connections.c.id == code_row["connection_id"])
+    ).scalar()
+    if status != ACTIVE:
+        # Undo the consumption too: the user may consent again with the same request.
+        conn.execute(
+            update(authorization_codes)
+            .where(authorization_codes.c.code_hash == code_row["code_hash"])
+            .values(consumed_at=None)
+        )
+        return _invalid_grant("The connection was deactivated or revoked after consent.")
+    grant_id, expires_at = conn.execute(
         insert(grants)
         .values(
             connection_id=code_row["connection_id"],
@@ -151,97 +166,99 @@ async def _start_grant(conn: AsyncConnection, lifetimes: Lifetimes, code_row, no
             expires_at=now + timedelta(seconds=lifetimes.authorization),
         )
         .returning(grants.c.id, grants.c.expires_at)
-    )
-    grant_id, expires_at = result.one()
-    await conn.execute(
+    ).one()
+    conn.execute(
         update(authorization_codes)
         .where(authorization_codes.c.code_hash == code_row["code_hash"])
         .values(grant_id=grant_id)
     )
-    return await _issue_pair(conn, lifetimes, grant_id, code_row["scope"], expires_at, now)
+    return _issue_pair(conn, lifetimes, grant_id, code_row["scope"], expires_at, now)
 
 
 # ---------------------------------------------------------------- refresh_token
 
 
-@dataclass(frozen=True)
-class RefreshRecord:
-    token_hash: str
-    app: App
+async def refresh(
+    db: Database,
+    lifetimes: Lifetimes,
+    refresh_token: str,
+    check_client: Callable[[App], OAuthError | None],
+) -> tuple[App | None, TokenPair | OAuthError]:
+    """Spend a refresh token for a new pair; a second use revokes the whole grant.
 
+    ``check_client`` sees the token's app first (the client id, secret and origin of the
+    request must fit it) and may refuse with an error, before anything is spent. Returns
+    the app (None for an unknown token) with the new pair or the refusal.
+    """
+    token_hash, now = digest(refresh_token), utcnow()
 
-async def find_refresh_token(db: Database, refresh_token: str) -> RefreshRecord | None:
-    """The app a refresh token belongs to, so the caller can check client and origin."""
-    async with db.read() as conn:
-        app_id = (
-            await conn.execute(
-                select(connections.c.app_id)
-                .select_from(refresh_tokens)
-                .join(grants, grants.c.id == refresh_tokens.c.grant_id)
-                .join(connections, connections.c.id == grants.c.connection_id)
-                .where(refresh_tokens.c.token_hash == digest(refresh_token))
+    def work(conn: Connection) -> tuple[App | None, TokenPair | OAuthError]:
+        row = conn.execute(
+            select(
+                refresh_tokens.c.used_at,
+                grants.c.id.label("grant_id"),
+                grants.c.scope,
+                grants.c.expires_at,
+                grants.c.revoked_at,
+                connections.c.status,
+                connections.c.app_id,
             )
-        ).scalar()
-        if app_id is None:
-            return None
-        app = await load_app_by_id(conn, app_id)
-    return RefreshRecord(token_hash=digest(refresh_token), app=app) if app else None
-
-
-async def rotate_refresh_token(
-    db: Database, lifetimes: Lifetimes, record: RefreshRecord
-) -> TokenPair:
-    """Spend a refresh token for a new pair; a second use revokes the whole grant."""
-    now = utcnow()
-    async with db.transaction() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    refresh_tokens.c.used_at,
-                    grants.c.id.label("grant_id"),
-                    grants.c.scope,
-                    grants.c.expires_at,
-                    grants.c.revoked_at,
-                    connections.c.status,
-                )
-                .select_from(refresh_tokens)
-                .join(grants, grants.c.id == refresh_tokens.c.grant_id)
-                .join(connections, connections.c.id == grants.c.connection_id)
-                .where(refresh_tokens.c.token_hash == record.token_hash)
-            )
+            .select_from(refresh_tokens)
+            .join(grants, grants.c.id == refresh_tokens.c.grant_id)
+            .join(connections, connections.c.id == grants.c.connection_id)
+            .where(refresh_tokens.c.token_hash == token_hash)
         ).first()
-        if row is None or row.revoked_at is not None:
-            raise _invalid_grant("The refresh token was revoked.")
-        if row.expires_at <= now:
-            raise _invalid_grant("The authorization has expired; connect again.")
-        if row.status == INACTIVE:
-            raise _invalid_grant("The connection is inactive; connect again to reactivate it.")
-        if row.status != ACTIVE:
-            raise _invalid_grant("The connection was revoked.")
-        reused = row.used_at is not None
-        if not reused:
-            consumed = await conn.execute(
+        app = load_app_by_id_sync(conn, row.app_id) if row is not None else None
+        if app is None:
+            return None, _invalid_grant("The refresh token is unknown.")
+        refused = check_client(app) or _grant_unusable(row, now)
+        if refused is not None:
+            return app, refused
+        if row.used_at is None:
+            consumed = conn.execute(
                 update(refresh_tokens)
                 .where(
-                    refresh_tokens.c.token_hash == record.token_hash,
+                    refresh_tokens.c.token_hash == token_hash,
                     refresh_tokens.c.used_at.is_(None),
                 )
                 .values(used_at=now)
             )
-            reused = consumed.rowcount == 0
-        if not reused:
-            return await _issue_pair(conn, lifetimes, row.grant_id, row.scope, row.expires_at, now)
-        await _revoke_grant(conn, row.grant_id, "refresh_token_reuse")
-    raise _invalid_grant(
-        "The refresh token was already used; every token of this grant is revoked."
-    )
+            if consumed.rowcount == 1:
+                return app, _issue_pair(
+                    conn, lifetimes, row.grant_id, row.scope, row.expires_at, now
+                )
+        _revoke_grant(conn, row.grant_id, "refresh_token_reuse")
+        return app, _invalid_grant(
+            "The refresh token was already used; every token of this grant is revoked."
+        )
+
+    return await db.write(work)
+
+
+def _grant_unusable(row, now: datetime) -> OAuthError | None:
+    if row.revoked_at is not None:
+        return _invalid_grant("The refresh token was revoked.")
+    if row.expires_at <= now:
+        return _invalid_grant("The authorization has expired; connect again.")
+    if row.status == INACTIVE:
+        # Not spent: the same token works again once the user reconnects.
+        return _invalid_grant("The connection is inactive; connect again to reactivate it.")
+    if row.status != ACTIVE:
+        return _invalid_grant("The connection was revoked.")
+    return None
 
 
 # ---------------------------------------------------------------- issuing and revoking
 
 
-async def _issue_pair(
-    conn: AsyncConnection,
+def _raise_refusal(outcome: TokenPair | OAuthError) -> TokenPair:
+    if isinstance(outcome, OAuthError):
+        raise outcome
+    return outcome
+
+
+def _issue_pair(
+    conn: Connection,
     lifetimes: Lifetimes,
     grant_id: int,
     scope: str,
@@ -251,7 +268,7 @@ async def _issue_pair(
     access_token = new_secret(ACCESS_TOKEN_PREFIX)
     refresh_token = new_secret(REFRESH_TOKEN_PREFIX)
     access_expires_at = min(now + timedelta(seconds=lifetimes.access_token), grant_expires_at)
-    await conn.execute(
+    conn.execute(
         insert(access_tokens).values(
             token_hash=digest(access_token),
             grant_id=grant_id,
@@ -259,7 +276,7 @@ async def _issue_pair(
             expires_at=access_expires_at,
         )
     )
-    await conn.execute(
+    conn.execute(
         insert(refresh_tokens).values(
             token_hash=digest(refresh_token), grant_id=grant_id, created_at=now
         )
@@ -268,15 +285,13 @@ async def _issue_pair(
     return TokenPair(access_token, refresh_token, expires_in, scope)
 
 
-async def _revoke_grant(conn: AsyncConnection, grant_id: int | None, reason: str) -> bool:
-    if grant_id is None:
-        return False
-    await conn.execute(
-        update(grants)
-        .where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason)
-    )
-    return True
+def _revoke_grant(conn: Connection, grant_id: int | None, reason: str) -> None:
+    if grant_id is not None:
+        conn.execute(
+            update(grants)
+            .where(grants.c.id == grant_id, grants.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoke_reason=reason)
+        )
 
 
 @dataclass(frozen=True)
@@ -311,15 +326,18 @@ async def find_revocable_token(db: Database, token: str, hint: str | None) -> Re
 
 async def revoke(db: Database, token: RevocableToken) -> None:
     """RFC 7009: a refresh token takes its whole grant with it; an access token only itself."""
-    async with db.transaction() as conn:
+
+    def work(conn: Connection) -> None:
         if token.kind == "refresh_token":
-            await _revoke_grant(conn, token.grant_id, "revoked_by_client")
+            _revoke_grant(conn, token.grant_id, "revoked_by_client")
         else:
-            await conn.execute(
+            conn.execute(
                 update(access_tokens)
                 .where(access_tokens.c.token_hash == token.token_hash)
                 .values(revoked_at=utcnow())
             )
+
+    await db.write(work)
 
 
 # ---------------------------------------------------------------- resource server side

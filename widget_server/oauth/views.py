@@ -34,6 +34,8 @@ from .authorize import (
 from .codes import issue_code
 from .cors import (
     allow_origin,
+    foreign_origin_error,
+    origin_allowed_for_app,
     preflight,
     refuse_foreign_origin_oauth,
     request_origin,
@@ -204,20 +206,28 @@ async def _authorization_code_grant(params, basic_id, basic_secret) -> tokens.To
 
 
 async def _refresh_token_grant(params, basic_id, basic_secret) -> tokens.TokenPair:
-    db, lifetimes = services().db, services().config.lifetimes
     refresh_token = params.get("refresh_token")
     if not refresh_token:
         raise OAuthError("invalid_request", "refresh_token is required.")
-    record = await tokens.find_refresh_token(db, refresh_token)
-    if record is None:
-        raise OAuthError("invalid_grant", "The refresh token is unknown.")
     client_id = params.get("client_id") or basic_id
-    if client_id is not None and client_id != record.app.client_id:
-        raise OAuthError("invalid_grant", "The refresh token was issued to another client.")
-    _refuse_origin(record.app)
     secret = params.get("client_secret") or basic_secret
-    _check_client_secret(record.app, secret, used_basic=basic_secret is not None)
-    return await tokens.rotate_refresh_token(db, lifetimes, record)
+    origin = request_origin()
+
+    def check_client(app: App) -> OAuthError | None:
+        if client_id is not None and client_id != app.client_id:
+            return OAuthError("invalid_grant", "The refresh token was issued to another client.")
+        if not origin_allowed_for_app(origin, app):
+            return foreign_origin_error()
+        return _client_secret_error(app, secret, used_basic=basic_secret is not None)
+
+    app, outcome = await tokens.refresh(
+        services().db, services().config.lifetimes, refresh_token, check_client
+    )
+    if app is not None:  # the token's app decides who may read the answer
+        g.cors_origin = origin if origin_allowed_for_app(origin, app) else None
+    if isinstance(outcome, OAuthError):
+        raise outcome
+    return outcome
 
 
 async def _identify_client(client_id: str | None) -> App:
@@ -240,12 +250,17 @@ def _refuse_origin(app: App) -> None:
 
 def _check_client_secret(app: App, secret: str | None, *, used_basic: bool) -> bool:
     """True when a correct secret was sent; a wrong one is always an error (SPEC §4.3)."""
-    if secret is None:
-        return False
-    if not matches_digest(secret, app.secret_hash):
-        headers = {"WWW-Authenticate": 'Basic realm="legion"'} if used_basic else None
-        raise OAuthError("invalid_client", "Client authentication failed.", headers=headers)
-    return True
+    error = _client_secret_error(app, secret, used_basic=used_basic)
+    if error is not None:
+        raise error
+    return secret is not None
+
+
+def _client_secret_error(app: App, secret: str | None, *, used_basic: bool) -> OAuthError | None:
+    if secret is None or matches_digest(secret, app.secret_hash):
+        return None
+    headers = {"WWW-Authenticate": 'Basic realm="legion"'} if used_basic else None
+    return OAuthError("invalid_client", "Client authentication failed.", headers=headers)
 
 
 # ---------------------------------------------------------------- revocation
