@@ -7,7 +7,13 @@ import time
 import pytest
 import requests
 
-from tests.support.oauth import DEFAULT_PASSWORD, Person, form_with_action, new_site
+from tests.support.oauth import (
+    DEFAULT_PASSWORD,
+    Person,
+    connection_action,
+    form_with_action,
+    new_site,
+)
 
 REDIRECT = "http://site.localhost:7301/legion-callback"
 
@@ -105,7 +111,8 @@ def test_login_never_redirects_off_site(server, unique_email, target):
     person = Person(server.url)
     page = person.get("/login", params={"next": target})
     answer = person.submit(
-        form_with_action(page.text, "/login"), {"email": email, "password": DEFAULT_PASSWORD}
+        form_with_action(page.text, "/login"),
+        {"email": email, "password": DEFAULT_PASSWORD},
     )
     assert answer.headers["Location"] == "/account"
 
@@ -227,7 +234,7 @@ def test_deactivate_pauses_and_a_new_authorization_reactivates(server, unique_em
     tokens = site.tokens()
     page = _connections_of(site.person)
     assert "Test site" in page and ">active<" in page
-    form = form_with_action(page, _action(page, "deactivate"))
+    form = form_with_action(page, connection_action(page, "deactivate"))
     assert site.person.submit(form).status_code == 303
     page = _connections_of(site.person)
     assert ">inactive<" in page
@@ -243,20 +250,20 @@ def test_revoke_kills_tokens_and_a_new_authorization_starts_anew(server, unique_
     site = new_site(server, unique_email(), REDIRECT)
     tokens = site.tokens()
     page = _connections_of(site.person)
-    old_action = _action(page, "revoke")
+    old_action = connection_action(page, "revoke")
     assert site.person.submit(form_with_action(page, old_action)).status_code == 303
     assert "No app is connected" in _connections_of(site.person)
     assert site.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
     site.tokens()
     page = _connections_of(site.person)
     assert ">active<" in page
-    assert _action(page, "revoke") != old_action
+    assert connection_action(page, "revoke") != old_action
 
 
 def test_someone_elses_connection_cannot_be_changed(server, unique_email):
     owner = new_site(server, unique_email(), REDIRECT)
     owner.tokens()
-    action = _action(_connections_of(owner.person), "revoke")
+    action = connection_action(_connections_of(owner.person), "revoke")
     intruder = _logged_in(server, unique_email())
     form = form_with_action(_connections_of(owner.person), action)
     form.fields["csrf_token"] = form_with_action(
@@ -264,13 +271,6 @@ def test_someone_elses_connection_cannot_be_changed(server, unique_email):
     ).fields["csrf_token"]
     assert intruder.submit(form).status_code == 404
     assert ">active<" in _connections_of(owner.person)
-
-
-def _action(page: str, verb: str) -> str:
-    marker = f'/{verb}"'
-    end = page.index(marker) + len(marker) - 1
-    start = page.rindex('action="', 0, end) + len('action="')
-    return page[start:end]
 
 
 def _fail_logins_from(server, email: str, address: str, times: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes import FakeProviders
 from tests.support.databases import TestDatabase
-from tests.support.oauth import form_with_action, new_site, pkce_pair
+from tests.support.oauth import connection_action, form_with_action, new_site, pkce_pair
 from tests.support.server import ServerProcess
 
 REDIRECT = "http://states.localhost:7701/legion-callback"
@@ -50,9 +50,8 @@ def _code(response: httpx.Response) -> str:
 
 def _account_action(site, verb: str) -> None:
     page = site.person.get("/account").text
-    end = page.index(f'/{verb}"') + len(verb) + 1
-    action = page[page.rindex('action="', 0, end) + len('action="') : end]
-    assert site.person.submit(form_with_action(page, action)).status_code == 303
+    form = form_with_action(page, connection_action(page, verb))
+    assert site.person.submit(form).status_code == 303
 
 
 def test_active_token_chats(chat_server, unique_email):

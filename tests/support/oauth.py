@@ -57,6 +57,14 @@ def form_with_action(html: str, action: str) -> Form:
     raise AssertionError(f"no form posting to {action!r} in page:\n{html[:2000]}")
 
 
+def connection_action(html: str, verb: str) -> str:
+    """The action of the account page's first Deactivate or Revoke form (``verb``)."""
+    for form in parse_forms(html):
+        if form.action.startswith("/account/connections/") and form.action.endswith("/" + verb):
+            return form.action
+    raise AssertionError(f"no {verb} form in page:\n{html[:2000]}")
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())

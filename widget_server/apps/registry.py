@@ -150,7 +150,7 @@ async def create_app(
         )
         app_id = result.scalar_one()
         await _store_redirect_uris(conn, app_id, uris)
-        app = await _load_app(conn, apps.c.id == app_id)
+        app = await conn.run_sync(_load_app, apps.c.id == app_id)
     assert app is not None
     return app, secret
 
@@ -159,7 +159,7 @@ async def get_app(db: Database, client_id: str) -> App | None:
     if not looks_like_client_id(client_id):
         return None  # also keeps NUL bytes and megabyte strings away from the database
     async with db.read() as conn:
-        return await _load_app(conn, apps.c.client_id == client_id)
+        return await conn.run_sync(_load_app, apps.c.client_id == client_id)
 
 
 async def require_app(db: Database, client_id: str) -> App:
@@ -175,7 +175,7 @@ async def list_apps(db: Database, owner_user_id: int | None = None) -> list[App]
         if owner_user_id is not None:
             query = query.where(apps.c.owner_user_id == owner_user_id)
         rows = (await conn.execute(query)).mappings().all()
-        uris = await _redirect_uris_by_app(conn, [row["id"] for row in rows])
+        uris = await conn.run_sync(_redirect_uris_by_app, [row["id"] for row in rows])
     return [_app_from_row(row, uris.get(row["id"], [])) for row in rows]
 
 
@@ -198,7 +198,7 @@ async def update_app(
         values["default_model"] = validate_model_name(default_model)
     uris = normalize_redirect_uris(redirect_uris) if redirect_uris is not None else None
     async with db.transaction() as conn:
-        app = await _load_app(conn, apps.c.client_id == client_id)
+        app = await conn.run_sync(_load_app, apps.c.client_id == client_id)
         if app is None:
             raise NotFoundError(f"no app with client id {client_id!r}")
         values["updated_at"] = utcnow()
@@ -206,7 +206,7 @@ async def update_app(
         if uris is not None:
             await conn.execute(delete(uri_rows).where(uri_rows.c.app_id == app.id))
             await _store_redirect_uris(conn, app.id, uris)
-        updated = await _load_app(conn, apps.c.id == app.id)
+        updated = await conn.run_sync(_load_app, apps.c.id == app.id)
     assert updated is not None
     return updated
 
@@ -221,7 +221,7 @@ async def rotate_secret(db: Database, client_id: str) -> tuple[App, str]:
         )
         if result.rowcount == 0:
             raise NotFoundError(f"no app with client id {client_id!r}")
-        app = await _load_app(conn, apps.c.client_id == client_id)
+        app = await conn.run_sync(_load_app, apps.c.client_id == client_id)
     assert app is not None
     return app, secret
 
@@ -236,20 +236,12 @@ async def delete_app(db: Database, client_id: str) -> None:
 
 async def load_app_by_id(conn: AsyncConnection, app_id: int) -> App | None:
     """For callers already inside a unit of work (token checks join through here)."""
-    return await _load_app(conn, apps.c.id == app_id)
+    return await conn.run_sync(load_app_by_id_sync, app_id)
 
 
 def load_app_by_id_sync(conn: Connection, app_id: int) -> App | None:
     """The same, inside a synchronous unit of work (``Database.write``)."""
-    row = conn.execute(select(apps).where(apps.c.id == app_id)).mappings().first()
-    if row is None:
-        return None
-    uris = conn.execute(
-        select(uri_rows.c.uri, uri_rows.c.origin)
-        .where(uri_rows.c.app_id == app_id)
-        .order_by(uri_rows.c.position)
-    ).all()
-    return _app_from_row(row, [(uri, origin) for uri, origin in uris])
+    return _load_app(conn, apps.c.id == app_id)
 
 
 async def origin_is_registered(db: Database, origin: str) -> bool:
@@ -271,18 +263,19 @@ async def _store_redirect_uris(conn: AsyncConnection, app_id: int, uris: list[Re
     )
 
 
-async def _load_app(conn: AsyncConnection, condition) -> App | None:
-    row = (await conn.execute(select(apps).where(condition))).mappings().first()
+def _load_app(conn: Connection, condition) -> App | None:
+    """One app with its redirect URIs (a plain function: async callers use run_sync)."""
+    row = conn.execute(select(apps).where(condition)).mappings().first()
     if row is None:
         return None
-    uris = await _redirect_uris_by_app(conn, [row["id"]])
+    uris = _redirect_uris_by_app(conn, [row["id"]])
     return _app_from_row(row, uris.get(row["id"], []))
 
 
-async def _redirect_uris_by_app(conn: AsyncConnection, app_ids: list[int]) -> dict:
+def _redirect_uris_by_app(conn: Connection, app_ids: list[int]) -> dict:
     if not app_ids:
         return {}
-    rows = await conn.execute(
+    rows = conn.execute(
         select(uri_rows.c.app_id, uri_rows.c.uri, uri_rows.c.origin)
         .where(uri_rows.c.app_id.in_(app_ids))
         .order_by(uri_rows.c.app_id, uri_rows.c.position)
