@@ -162,13 +162,6 @@ async def get_app(db: Database, client_id: str) -> App | None:
         return await conn.run_sync(_load_app, apps.c.client_id == client_id)
 
 
-async def require_app(db: Database, client_id: str) -> App:
-    app = await get_app(db, client_id)
-    if app is None:
-        raise NotFoundError(f"no app with client id {client_id!r}")
-    return app
-
-
 async def list_apps(db: Database, owner_user_id: int | None = None) -> list[App]:
     async with db.read() as conn:
         query = select(apps).order_by(apps.c.id)

@@ -130,13 +130,10 @@ def _connect_path(authorization: AuthorizationRequest) -> str:
 
 
 def _consent_headers(authorization: AuthorizationRequest) -> dict[str, str]:
-    return {
-        # The Allow/Deny POST redirects to the site; form-action must allow that hop.
-        "Content-Security-Policy": page_csp((origin_of_uri(authorization.redirect_uri),)),
-        "X-Frame-Options": "DENY",
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-    }
+    """The page CSP plus the site's origin: the Allow/Deny POST redirects there, and
+    form-action must allow that hop. (No framing, no-store and no-referrer come with
+    every page, from web/headers.py.)"""
+    return {"Content-Security-Policy": page_csp((origin_of_uri(authorization.redirect_uri),))}
 
 
 async def _untrusted_page(error: UntrustedRequest):
