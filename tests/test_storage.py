@@ -121,6 +121,35 @@ def test_secret_key_file_is_private_and_stable(tmp_path):
     assert key_file.read_text() == key
 
 
+def _resolve_key_after(barrier, database_path: str) -> str:
+    from widget_server.security.secret_key import _key_beside
+
+    barrier.wait()
+    return _key_beside(Path(database_path))
+
+
+def test_workers_starting_together_agree_on_one_whole_key(tmp_path):
+    """Many processes creating the key file at once: each one reads a whole key, the
+    same one (an earlier version let a worker read the file before it was written)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    workers = 6
+    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for attempt in range(10):
+            barrier = manager.Barrier(workers)
+            database = tmp_path / f"legion-{attempt}.db"
+            keys = list(
+                pool.map(_resolve_key_after, [barrier] * workers, [str(database)] * workers)
+            )
+            assert len(set(keys)) == 1 and len(keys[0]) >= 32
+            key_file = database.with_name(database.name + ".secret")
+            assert key_file.read_text().strip() == keys[0]
+            assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if ".secret." in p.name) == []
+
+
 def test_secret_key_lives_in_the_database_with_postgres():
     require_backend("postgres")
     database = TestDatabase("postgres")

@@ -36,6 +36,7 @@ KEYS = {
     "gemini": "fake-gemini-key",
 }
 HANG_S = 600.0
+CUT_GRACE_S = 0.25  # see _fail_mid_stream
 # Valid JSON that no wire format's event looks like: a text delta, a choice and a
 # candidate's content that are numbers where objects belong.
 BAD_SHAPE = b'{"type":"content_block_delta","delta":1,"choices":[1],"candidates":[{"content":1}]}'
@@ -193,6 +194,10 @@ async def _answer_stream(request, wire, parsed, behaviour, pieces, usage, trunca
 async def _fail_mid_stream(request, response, wire, failure: str, entry: dict):
     if failure == "cut":
         entry["cut"] = True
+        # The client gets time to read what was sent: aiohttp (under the gateway's httpx)
+        # drops bytes it has received but not yet handed on once the connection breaks,
+        # which would make what arrives before a cut a matter of scheduling.
+        await asyncio.sleep(CUT_GRACE_S)
         request.transport.close()
         return response
     if failure == "stall":

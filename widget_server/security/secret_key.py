@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,17 +34,26 @@ def secret_file_for(database_path: Path) -> Path:
 
 
 def _key_beside(database_path: Path) -> str:
+    """Read the key file, or create it whole: the key is written to a private temporary
+    file that is then linked into place, so that workers starting together never see a
+    half-written file, and the first one to link wins."""
     path = secret_file_for(database_path)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text().strip()
-        if key:
+    if not path.exists():
+        key = secrets.token_urlsafe(48)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+        try:
+            with os.fdopen(fd, "w") as handle:  # mkstemp creates it with mode 0600
+                handle.write(key + "\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another worker was first: use its key
+        else:
             return key
-        raise RuntimeError(f"{path} is empty; delete it to generate a new key") from None
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+        finally:
+            os.unlink(temporary)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it to generate a new key")
     return key
 
 
