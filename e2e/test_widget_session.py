@@ -194,3 +194,41 @@ def test_revoked_connection_fails_the_refresh_and_prompts_to_reconnect(
     assert len(traffic.refreshes) == 1  # one refresh attempt, refused
     assert widget.stored_tokens() is None
     expect(widget.input).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (503, '{"error": "temporarily_unavailable"}', "Can't reach Legion"),
+        (502, "<html>Bad gateway</html>", "Can't reach Legion"),
+        (429, '{"error": "slow_down"}', "sending messages quickly"),
+    ],
+)
+def test_a_refresh_that_is_not_answered_keeps_the_connection(
+    short_lived, site, context, unique_email, status, body, message
+):
+    """Only a refusal ends a connection: a refresh that meets a server error or a throttle
+    has perhaps not spent its token, so the widget keeps it and tries again later."""
+    email = unique_email("unanswered")
+    short_lived.create_user(email)
+    traffic = TokenTraffic(context)
+    _, widget = connected_page(short_lived, site, context, email)
+    before = widget.stored_tokens()
+    wait_for_expiry()
+
+    def unavailable(route) -> None:
+        if "grant_type=refresh_token" in (route.request.post_data or ""):
+            route.fulfill(status=status, body=body, content_type="application/json")
+        else:
+            route.continue_()
+
+    context.route("**/v1/oauth/token", unavailable)
+    widget.send("Anyone there?")
+    expect(widget.alert).to_contain_text(message)
+    assert widget.stored_tokens() == before
+    expect(widget.input).to_be_visible()  # no reconnect prompt
+    assert traffic.chats == []  # the token was known to be expired: no chat call was made
+    context.unroute("**/v1/oauth/token")
+    assert widget.ask("And now?").startswith("Fake openai reply: And now?")
+    assert widget.stored_tokens()["refresh_token"] != before["refresh_token"]
+    assert len(traffic.refreshes) == 2

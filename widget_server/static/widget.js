@@ -139,9 +139,10 @@
     return cfg.serverUrl + "/connect?" + query;
   }
 
-  function AuthError(code, message) {
+  function AuthError(code, message, status) {
     var error = new Error(message || code);
     error.code = code;
+    error.status = status || 0;
     return error;
   }
 
@@ -160,7 +161,9 @@
     var body = await response.json().catch(function () {
       return {};
     });
-    if (!response.ok) throw AuthError(body.error || "server_error", body.error_description);
+    if (!response.ok) {
+      throw AuthError(body.error || "server_error", body.error_description, response.status);
+    }
     return body;
   }
 
@@ -383,7 +386,7 @@
   }
 
   var INLINE =
-    /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([\s\S]+?)\*\*|__([\s\S]+?)__|\*(?=\S)([\s\S]*?\S)\*|\b_(?=\S)([\s\S]*?\S)_\b|\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
+    /(`{1,3})(?=[^`])([\s\S]*?[^`])\1(?!`)|\*\*([\s\S]+?)\*\*|__([\s\S]+?)__|\*(?=\S)([\s\S]*?\S)\*|\b_(?=\S)([\s\S]*?\S)_\b|\[([^[\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
 
   /** Inline markdown (code, bold, italic, links) as DOM nodes appended to parent. */
   function inline(parent, text) {
@@ -858,8 +861,11 @@
           try {
             fresh = await refreshSession(cfg, spent);
           } catch (e) {
-            // Perhaps never spent: the lock goes at once, and the next tab may try.
-            if (e.code === "network") return done(ChatError("network"));
+            // Not refused, only not answered now (offline, throttled, a server error): the
+            // token is perhaps unspent, so it is kept, the lock goes, and a later try may
+            // use it. Only a refusal (400/401/403) ends the connection.
+            if (e.code === "network" || e.status >= 500) return done(ChatError("network"));
+            if (e.status === 429) return done(ChatError("rate"));
           }
           write("localStorage", tokensKey, fresh);
           done(fresh ? null : ChatError("reconnect"), fresh);
