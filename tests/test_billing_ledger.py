@@ -103,6 +103,50 @@ def test_monthly_limit_is_402_limit_exceeded(gateway_server, fake, unique_email)
     assert wallet["month_spend_micros"] == sum(r["total_micros"] for r in visitor.transactions())
 
 
+def test_usage_beyond_the_hold_is_charged_in_full_from_free_money(
+    gateway_server, fake, unique_email
+):
+    """A provider may report more tokens than the hold allowed for (here a million each
+    way for "Hello there"): the ledger still shows the real price, paid from what is free."""
+    visitor = new_visitor(gateway_server, unique_email("beyond"))
+    fake.set(prompt_tokens=1_000_000, completion_tokens=1_000_000)
+    assert visitor.chat(model="gpt-4o-mini").status_code == 200  # $0.15 in, $0.60 out
+    [row] = visitor.transactions()
+    assert row["provider_cost_micros"] == 150_000 + 600_000
+    assert row["margin_micros"] == 375_000
+    assert row["developer_earning_micros"] == 281_250
+    assert row["platform_micros"] == 93_750
+    assert row["total_micros"] == 1_125_000
+    wallet = visitor.wallet()
+    assert wallet["balance_micros"] == 10_000_000 - 1_125_000
+    assert (wallet["reserved_micros"], wallet["month_spend_micros"]) == (0, 1_125_000)
+
+
+@pytest.mark.parametrize("bound", ["balance", "monthly limit"])
+def test_usage_beyond_what_the_wallet_can_pay_takes_all_it_can_and_no_more(
+    gateway_server, fake, unique_email, bound
+):
+    if bound == "balance":
+        visitor = new_visitor(gateway_server, unique_email("beyond-all"), credit="0.5")
+    else:
+        visitor = new_visitor(gateway_server, unique_email("beyond-limit"))
+        visitor.set_monthly_limit("0.5")
+    fake.set(prompt_tokens=1_000_000, completion_tokens=1_000_000)
+    assert visitor.chat(model="gpt-4o-mini").status_code == 200
+    [row] = visitor.transactions()
+    assert row["total_micros"] == 500_000
+    assert row["provider_cost_micros"] == 500_000  # the provider cost first: no margin left
+    assert_row_adds_up(row)
+    wallet = visitor.wallet()
+    assert wallet["month_spend_micros"] == 500_000
+    assert wallet["balance_micros"] == (0 if bound == "balance" else 9_500_000)
+    assert wallet["reserved_micros"] == 0
+    refused = visitor.chat(model="gpt-4o-mini")
+    assert refused.status_code == 402
+    expected = "insufficient_funds" if bound == "balance" else "limit_exceeded"
+    assert refused.json()["error"]["code"] == expected
+
+
 def test_app_stats_and_transactions_agree(gateway_server, fake, unique_email):
     visitor = new_visitor(gateway_server, unique_email("stats"))
     fake.set(prompt_tokens=20, completion_tokens=30)

@@ -60,11 +60,10 @@ def price(prices: Prices, prompt_tokens: int, completion_tokens: int, margin_bp:
 
 
 def cap(charge: Charge, most_micros: int) -> Charge:
-    """The charge, cut down to ``most_micros`` (what was reserved) if it is more.
+    """The charge, cut down to ``most_micros`` (all the wallet can pay) if it is more.
 
-    Only reached when a provider reports more tokens than the reservation's worst case
-    allowed (it ignored ``max_tokens``); the wallet is never charged past the reservation.
-    The provider cost is kept first, the margin takes the cut.
+    Only reached when a provider reports more tokens than the wallet can cover (see
+    :mod:`.settlement`). The provider cost is kept first, the margin takes the cut.
     """
     if charge.total_micros <= most_micros:
         return charge

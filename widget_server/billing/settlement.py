@@ -1,9 +1,12 @@
 """Turning a reservation into a charge and a ledger row, in one transaction.
 
-The charge is the real usage priced by :mod:`.pricing`, never more than what was reserved.
-Settling takes the charge from the balance, un-holds the whole reservation and writes the
-ledger row (user, app, model, tokens, provider cost, margin, developer earning, platform)
-atomically: a crash leaves either all of it or none of it.
+The charge is the real usage priced by :mod:`.pricing`. It is normally within what was
+reserved; when a provider reports more (it ignored ``max_tokens``, or counts tokens its own
+way), the rest comes from what the wallet has free beyond every hold and within the
+monthly limit, and only past that is the charge cut down: a wallet never goes below zero
+or past its limit. Settling takes the charge from the balance, un-holds the whole
+reservation and writes the ledger row (user, app, model, tokens, provider cost, margin,
+developer earning, platform) atomically: a crash leaves either all of it or none of it.
 """
 
 from __future__ import annotations
@@ -57,14 +60,14 @@ def settle_in(
     conn: Connection, reservation: Reservation, charge: Charge, entry: LedgerEntry
 ) -> Charge:
     now = utcnow()
-    charge = cap(charge, reservation.amount_micros)
+    month = month_key(now)
     held = reservation.amount_micros
     if reservation.id is not None:
         deleted = conn.execute(_DELETE_RESERVATION, {"settle_id": reservation.id})
         if deleted.rowcount != 1:
-            # Released as stale while the completion ran: charge only what is free now.
-            held = 0
-            charge = cap(charge, _free_micros(conn, entry.user_id, charge.total_micros))
+            held = 0  # released as stale while the completion ran: nothing is held now
+    if charge.total_micros > held:
+        charge = cap(charge, held + _room_beyond_holds(conn, entry.user_id, month))
     total = charge.total_micros
     if total or held:
         conn.execute(
@@ -73,7 +76,7 @@ def settle_in(
                 "settle_user": entry.user_id,
                 "settle_held": held,
                 "settle_total": total,
-                "settle_month": month_key(now),
+                "settle_month": month,
                 "settle_now": now,
             },
         )
@@ -97,12 +100,21 @@ def settle_in(
     return charge
 
 
-def _free_micros(conn: Connection, user_id: int, wanted: int) -> int:
-    row = (
-        conn.execute(
-            select(wallets.c.balance_micros - wallets.c.reserved_micros).where(
-                wallets.c.user_id == user_id
-            )
+def _room_beyond_holds(conn: Connection, user_id: int, month: str) -> int:
+    """What the wallet can still pay beyond every hold (this one's included) without going
+    below zero or past the monthly limit. The row is locked (PostgreSQL) so that no
+    concurrent hold can take the same room before this transaction charges it."""
+    row = conn.execute(
+        select(
+            wallets.c.balance_micros - wallets.c.reserved_micros,
+            wallets.c.monthly_limit_micros
+            - month_spend_expression(month)
+            - wallets.c.reserved_micros,
         )
-    ).scalar()
-    return max(0, min(wanted, row or 0))
+        .where(wallets.c.user_id == user_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return 0
+    free, limit_room = row
+    return max(0, free if limit_room is None else min(free, limit_room))

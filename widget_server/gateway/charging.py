@@ -1,10 +1,11 @@
 """One request's money: hold the worst case before calling upstream, then book the real
 usage or give it all back (SPEC §5.3).
 
-The worst case is an upper bound, so that settling never needs more than was held:
+The worst case is an upper bound, so that settling rarely needs more than was held:
 prompt tokens are bounded by the request's size in bytes (no tokenizer makes more tokens
 than bytes), output tokens by the cap we send upstream (the request's ``max_tokens``, else
-``LEGION_DEFAULT_MAX_TOKENS``).
+``LEGION_DEFAULT_MAX_TOKENS``). A provider reporting more is still charged in full as far
+as the wallet's free money goes (``billing.settlement``).
 """
 
 from __future__ import annotations
