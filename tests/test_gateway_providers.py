@@ -236,6 +236,37 @@ def test_saved_preferences_become_a_system_message(visitor, fake):
     assert fake.requests[-1]["json"]["messages"] == messages
 
 
+def test_preferences_saved_while_connected_apply_to_the_next_request(visitor, fake):
+    visitor.chat(model="gpt-4o-mini")  # the token is known (and cached) from here on
+    assert len(fake.requests[-1]["json"]["messages"]) == 1
+    visitor.set_preferences("Answer like a pirate.")
+    visitor.chat(model="gpt-4o-mini")
+    sent = fake.requests[-1]["json"]["messages"]
+    assert sent[0]["role"] == "system" and "Answer like a pirate." in sent[0]["content"]
+    visitor.set_preferences("")
+    visitor.chat(model="gpt-4o-mini")
+    assert len(fake.requests[-1]["json"]["messages"]) == 1
+
+
+def test_update_app_applies_to_the_next_request_of_a_known_token(visitor, fake):
+    """The CLI runs in a process of its own; the server's token cache must not keep the
+    app's old margin or default model."""
+    server = visitor.server
+    fake.set(prompt_tokens=1000, completion_tokens=1000)
+    visitor.chat(model="gpt-4o-mini")
+    server.cli("update-app", visitor.client_id, "--margin", "0", "--default-model", "grok-4-0709")
+    assert visitor.chat().status_code == 200  # no model named: the app's new default
+    assert fake.requests[-1]["provider"] == "xai"
+    newer, older = visitor.transactions()
+    assert (older["model"], older["margin_micros"]) == ("gpt-4o-mini", 375)
+    assert (newer["model"], newer["margin_micros"]) == ("grok-4-0709", 0)
+    server.cli("update-app", visitor.client_id, "--default-model", "demo")  # not served here
+    response = visitor.chat()
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
+    assert visitor.wallet()["reserved_micros"] == 0
+
+
 def test_demo_model_is_not_offered_when_providers_are_configured(visitor, fake):
     response = visitor.chat(model="demo")
     assert response.status_code == 404

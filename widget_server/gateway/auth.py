@@ -2,6 +2,8 @@
 
 Resolving a token takes three queries; a chat request should not pay them every time. The
 cache keeps *who* a token speaks for (user, app, connection) for :data:`TTL_S` seconds.
+The app's settings that decide the price and the model, and the user's preferences, are
+read afresh by the hold (``charging.hold``).
 Whether the token is still *live* is not cached: :data:`TOKEN_IS_LIVE` is checked inside
 the very statement that reserves the money (see ``billing.reservations.reserve``), so a
 revoked token, a revoked or deactivated connection, or an expired token stops spending at
@@ -21,7 +23,7 @@ from ..oauth.connections import ACTIVE
 from ..oauth.tokens import TokenContext, authenticate_access_token
 from ..security.secrets import digest
 from ..storage import Database
-from ..storage.schema import access_tokens, connections, grants, users
+from ..storage.schema import access_tokens, connections, grants
 
 TTL_S = 30.0
 MAX_ENTRIES = 50_000
@@ -59,14 +61,11 @@ def token_is_live_params(token_hash: str, now: datetime) -> dict:
 
 
 class Caller:
-    __slots__ = ("context", "has_preferences", "token_hash")
+    __slots__ = ("context", "token_hash")
 
-    def __init__(self, token_hash: str, context: TokenContext, has_preferences: bool) -> None:
+    def __init__(self, token_hash: str, context: TokenContext) -> None:
         self.token_hash = token_hash
         self.context = context
-        # Whether the user had saved preferences when the token was last resolved: users
-        # without any (most) cost no extra query per request.
-        self.has_preferences = has_preferences
 
     @property
     def user_id(self) -> int:
@@ -74,6 +73,8 @@ class Caller:
 
     @property
     def app(self) -> App:
+        """The app as of when the token was resolved: its identity and origins. What
+        changes money (margin, default model) is read afresh by the hold."""
         return self.context.app
 
 
@@ -81,7 +82,7 @@ class TokenCache:
     def __init__(self, ttl_s: float = TTL_S, max_entries: int = MAX_ENTRIES) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
-        self._entries: dict[str, tuple[float, TokenContext, bool]] = {}
+        self._entries: dict[str, tuple[float, TokenContext]] = {}
 
     async def caller(self, db: Database, token: str | None) -> Caller:
         """The caller of a token, or the SPEC's 401/403 (``ApiError``)."""
@@ -91,9 +92,8 @@ class TokenCache:
         cached = self._entries.get(token_hash)
         now = time.monotonic()
         if cached is not None and now - cached[0] < self.ttl_s:
-            return Caller(token_hash, cached[1], cached[2])
-        context = await self.refresh(db, token, token_hash)
-        return Caller(token_hash, context, self._entries[token_hash][2])
+            return Caller(token_hash, cached[1])
+        return Caller(token_hash, await self.refresh(db, token, token_hash))
 
     async def refresh(
         self, db: Database, token: str, token_hash: str | None = None
@@ -102,13 +102,9 @@ class TokenCache:
         token_hash = token_hash or digest(token)
         self._entries.pop(token_hash, None)
         context = await authenticate_access_token(db, token)
-        async with db.read() as conn:
-            preferences = (
-                await conn.execute(select(users.c.preferences).where(users.c.id == context.user_id))
-            ).scalar()
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[token_hash] = (time.monotonic(), context, bool(preferences))
+        self._entries[token_hash] = (time.monotonic(), context)
         return context
 
     def forget(self, token_hash: str) -> None:

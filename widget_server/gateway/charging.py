@@ -11,17 +11,19 @@ as the wallet's free money goes (``billing.settlement``).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from ..billing.pricing import Prices, price
 from ..billing.reservations import Reservation, ReservationRefused, release, reserve
 from ..billing.settlement import LedgerEntry, settle
 from ..clock import utcnow
 from ..errors import ApiError
-from ..storage.schema import users
+from ..storage.schema import apps, users
 from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
 from .catalog import Model
+from .plan import Plan, plan_call
 from .providers import Usage
 from .request import ChatRequest
 from .state import Gateway
@@ -59,27 +61,38 @@ def refused(error: ReservationRefused) -> ApiError:
     )
 
 
+@dataclass(frozen=True)
+class Held:
+    """A request's hold, and what it was reckoned with: the app's and user's settings as
+    they are now (the token cache may be older), so an ``update-app`` or newly saved
+    preferences apply to the very next request."""
+
+    reservation: Reservation
+    plan: Plan
+    margin_bp: int
+    preferences: str  # "" unless the request wants them
+
+
+# The app's settings and the user's preferences, read in the hold's own transaction.
+_CURRENT_SETTINGS = select(
+    apps.c.margin_bp,
+    apps.c.default_model,
+    select(users.c.preferences).where(users.c.id == bindparam("now_user")).scalar_subquery(),
+).where(apps.c.id == bindparam("now_app"))
+
+
 async def hold(
-    gateway: Gateway,
-    caller: Caller,
-    token: str,
-    request: ChatRequest,
-    model: Model,
-    max_tokens: int,
-) -> tuple[Reservation, str]:
-    """Reserve the worst case; returns it with the user's preferences (when wanted)."""
-    margin_bp = caller.app.margin_bp
+    gateway: Gateway, caller: Caller, token: str, request: ChatRequest, plan: Plan
+) -> Held:
+    """Reserve the worst case, or raise the 402 (or the token's 401/403)."""
     for attempt in range(2):
         try:
-            return await _reserve_uncancelled(
-                gateway, caller, request, model, max_tokens, margin_bp
-            )
+            return await _reserve_uncancelled(gateway, caller, request, plan)
         except ReservationRefused as error:
             if error.reason != ReservationRefused.GUARD_FAILED:
                 raise refused(error) from None
             # The token died since it was cached: this raises its 401 or 403.
             caller.context = await gateway.tokens.refresh(gateway.db, token, caller.token_hash)
-            caller.has_preferences = True  # read them afresh on the retry
             if attempt:
                 break
     raise ApiError(
@@ -91,31 +104,30 @@ async def hold(
 
 
 async def _reserve_uncancelled(
-    gateway: Gateway,
-    caller: Caller,
-    request: ChatRequest,
-    model: Model,
-    max_tokens: int,
-    margin_bp: int,
-) -> tuple[Reservation, str]:
-    """One write transaction: read the preferences (if any), hold the worst case.
+    gateway: Gateway, caller: Caller, request: ChatRequest, plan: Plan
+) -> Held:
+    """One write transaction: read the current settings, hold the worst case.
 
     If the request is cancelled (the client left) while the hold is being written, the
     hold still lands; it is then released at once rather than left to the stale sweeper.
     """
-    read_preferences = request.user_preferences and caller.has_preferences
     live = token_is_live_params(caller.token_hash, utcnow())
+    settings_params = {"now_user": caller.user_id, "now_app": caller.app.id}
 
-    def work(conn: Connection) -> tuple[Reservation, str]:
-        preferences = ""
-        if read_preferences:
-            preferences = (
-                conn.execute(select(users.c.preferences).where(users.c.id == caller.user_id))
-            ).scalar() or ""
-        amount = worst_case_micros(model, request, preferences, max_tokens, margin_bp)
-        return reserve(
-            conn, caller.user_id, amount, guard=TOKEN_IS_LIVE, guard_params=live
-        ), preferences
+    def work(conn: Connection) -> Held:
+        settings = conn.execute(_CURRENT_SETTINGS, settings_params).first()
+        if settings is None:  # the app was deleted: so are its tokens
+            raise ReservationRefused(ReservationRefused.GUARD_FAILED)
+        margin_bp, default_model, preferences = settings
+        current = plan
+        if not request.model and default_model != caller.app.default_model:
+            current = plan_call(gateway, request, default_model)  # may raise its 404
+        preferences = (preferences or "") if request.user_preferences else ""
+        amount = worst_case_micros(
+            current.model, request, preferences, current.max_tokens, margin_bp
+        )
+        reservation = reserve(conn, caller.user_id, amount, guard=TOKEN_IS_LIVE, guard_params=live)
+        return Held(reservation, current, margin_bp, preferences)
 
     task = asyncio.ensure_future(gateway.db.write(work))
     try:
@@ -127,18 +139,18 @@ async def _reserve_uncancelled(
 
 def _release_orphan(gateway: Gateway, task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is None:
-        gateway.spawn(release(gateway.db, task.result()[0]))
+        gateway.spawn(release(gateway.db, task.result().reservation))
 
 
 async def check_affordable(
-    gateway: Gateway, caller: Caller, request: ChatRequest, model: Model, max_tokens: int
+    gateway: Gateway, caller: Caller, request: ChatRequest, plan: Plan
 ) -> None:
     """Raise the 402 a reservation would get, without holding anything (for the 429 path:
     an empty wallet is a 402, never a 429 that clients would retry)."""
     from ..billing.wallet import get_wallet
 
     wallet = await get_wallet(gateway.db, caller.user_id)
-    amount = worst_case_micros(model, request, "", max_tokens, caller.app.margin_bp)
+    amount = worst_case_micros(plan.model, request, "", plan.max_tokens, caller.app.margin_bp)
     limit = wallet.monthly_limit_micros
     if limit is not None and wallet.month_spend_micros + wallet.reserved_micros + amount > limit:
         raise refused(ReservationRefused(ReservationRefused.LIMIT_EXCEEDED))

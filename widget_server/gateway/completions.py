@@ -2,7 +2,8 @@
 
 The order is the SPEC's promise that nothing is spent on a request that fails early:
 authenticate (401/403) → origin (403) → body (400) → model (404) → rate limits (429) →
-hold the worst case (402) → call the provider → book the real usage or release.
+hold the worst case (402, with the app's and the user's current settings) → call the
+provider → book the real usage or release.
 """
 
 from __future__ import annotations
@@ -14,23 +15,21 @@ import logging
 
 from quart import Request, Response, g
 
-from ..billing.reservations import Reservation
 from ..billing.settlement import LedgerEntry
 from ..oauth.cors import refuse_foreign_origin_api
 from .auth import Caller, bearer_token
-from .catalog import Model
-from .charging import Tab, check_affordable, hold
+from .charging import Held, Tab, check_affordable, hold
 from .errors import UpstreamError, upstream_failed
 from .limits import rate_limited, seconds_to_wait
+from .plan import plan_call
 from .providers import Call, Meter, Provider
 from .providers.base import prompt_chars
 from .relay import SSE_HEADERS, relay
-from .request import ChatRequest, invalid, parse_chat_request
+from .request import ChatRequest, parse_chat_request
 from .state import Gateway
 
 log = logging.getLogger("widget_server.gateway")
 PREFERENCES_INTRO = "The user's preferences, from their Legion account:\n"
-OPENAI_COMPATIBLE = ("openai", "xai")
 
 
 async def chat_completions(gateway: Gateway, request: Request) -> Response:
@@ -39,31 +38,19 @@ async def chat_completions(gateway: Gateway, request: Request) -> Response:
     g.legion_app = caller.app
     refuse_foreign_origin_api(request.headers.get("Origin"), caller.app)
     chat = parse_chat_request(await request.get_data())
-    model = gateway.resolve_model(chat.model, caller.app.default_model)
-    provider = gateway.providers[model.provider]
-    _check_features(chat, model)
-    max_tokens = chat.max_tokens or min(gateway.config.default_max_tokens, model.max_output_tokens)
+    plan = plan_call(gateway, chat, caller.app.default_model)
     wait = await seconds_to_wait(gateway, caller)
     if wait is not None:
-        await check_affordable(gateway, caller, chat, model, max_tokens)
+        await check_affordable(gateway, caller, chat, plan)
         raise rate_limited(wait)
-    reservation, preferences = await hold(gateway, caller, token or "", chat, model, max_tokens)
-    call = Call(model, chat, with_preferences(chat, preferences), max_tokens)
-    tab = _tab(gateway, caller, model, reservation)
+    held = await hold(gateway, caller, token or "", chat, plan)
+    model, max_tokens = held.plan.model, held.plan.max_tokens
+    call = Call(model, chat, with_preferences(chat, held.preferences), max_tokens)
+    tab = _tab(gateway, caller, held)
+    provider = gateway.providers[model.provider]
     if chat.stream:
         return await _stream(provider, call, tab)
     return await _complete(provider, call, tab)
-
-
-def _check_features(chat: ChatRequest, model: Model) -> None:
-    if model.provider in OPENAI_COMPATIBLE:
-        return
-    feature = chat.uses_openai_only_features
-    if feature:
-        raise invalid(
-            f"{feature} is supported only by OpenAI-compatible models, not {model.id}.",
-            feature.split(" ")[0],
-        )
 
 
 def with_preferences(chat: ChatRequest, preferences: str) -> list[dict]:
@@ -78,9 +65,10 @@ def with_preferences(chat: ChatRequest, preferences: str) -> list[dict]:
     return [*chat.messages[:at], note, *chat.messages[at:]]
 
 
-def _tab(gateway: Gateway, caller: Caller, model: Model, reservation: Reservation) -> Tab:
+def _tab(gateway: Gateway, caller: Caller, held: Held) -> Tab:
+    model = held.plan.model
     entry = LedgerEntry(caller.user_id, caller.app.id, caller.app.client_id, model.id)
-    return Tab(gateway, reservation, entry, model, caller.app.margin_bp)
+    return Tab(gateway, held.reservation, entry, model, held.margin_bp)
 
 
 @contextlib.asynccontextmanager
