@@ -196,7 +196,7 @@ def _error_of(response) -> dict:
     ("overrides", "error"),
     [
         ({"response_type": "token"}, "unsupported_response_type"),
-        ({"response_type": None}, "unsupported_response_type"),
+        ({"response_type": None}, "invalid_request"),
         ({"scope": "admin"}, "invalid_scope"),
         ({"scope": "chat:completions admin"}, "invalid_scope"),
         ({"code_challenge": None, "code_challenge_method": None}, "invalid_request"),

@@ -146,10 +146,12 @@ def test_revoked_connection_is_401_at_once(visitor, fake):
     assert len(fake.requests) == 1
 
 
-def test_foreign_origin_is_refused_before_anything_is_spent(shared, fake):
-    response = shared.chat(model="gpt-4o-mini", headers={"Origin": "https://evil.example"})
+@pytest.mark.parametrize("origin", ["https://evil.example", "null"])
+def test_foreign_origin_is_refused_before_anything_is_spent(shared, fake, origin):
+    response = shared.chat(model="gpt-4o-mini", headers={"Origin": origin})
     error_of(response, 403, "origin_not_allowed")
     assert "access-control-allow-origin" not in response.headers
+    assert "Origin" in response.headers.get("vary", "")  # caches must not share the answer
     assert fake.requests == []
     assert_nothing_spent(shared)
 

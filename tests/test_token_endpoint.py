@@ -123,6 +123,30 @@ def test_web_app_secret_by_http_basic(web_site):
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        "lgn_000000000000000000000000:lgs_whatever",  # unknown client
+        "{client_id}:lgs_wrong",  # wrong secret
+        None,  # not base64 at all
+    ],
+)
+def test_every_401_to_a_basic_client_carries_a_basic_challenge(web_site, credentials):
+    """RFC 6749 §5.2: the client used the Authorization header, so the 401 says how."""
+    if credentials is None:
+        header = "Basic !!!"
+    else:
+        raw = credentials.format(client_id=web_site.client_id).encode()
+        header = "Basic " + base64.b64encode(raw).decode()
+    response = httpx.post(
+        f"{web_site.server_url}/v1/oauth/token",
+        data={"grant_type": "authorization_code", "code": web_site.code()},
+        headers={"Authorization": header},
+    )
+    _error(response, 401, "invalid_client")
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="legion"'
+
+
 def test_a_sent_secret_is_always_checked(site):
     verifier, challenge = pkce_pair()
     code = site.code(challenge)

@@ -70,10 +70,12 @@ async def chat_cors(response: Response) -> Response:
     if (
         request.method == "OPTIONS"
         or not origin
-        or origin == "null"
         or not request.path.startswith("/v1/chat/")
         or "Access-Control-Allow-Origin" in response.headers
     ):
+        return response
+    if origin == "null":
+        response.vary.add("Origin")
         return response
     app = getattr(g, "legion_app", None)
     if app is not None:

@@ -95,6 +95,8 @@ async def validate_authorization_request(db: Database, params) -> AuthorizationR
     if duplicated:
         raise fail("invalid_request", f"Parameter given more than once: {', '.join(duplicated)}.")
     response_type = _single(params, "response_type")
+    if not response_type:
+        raise fail("invalid_request", "response_type is required (response_type=code).")
     if response_type != "code":
         raise fail("unsupported_response_type", "Only response_type=code is supported.")
     scope = parse_scope(_single(params, "scope"))

@@ -46,6 +46,7 @@ blueprint = Blueprint("oauth", __name__)
 
 TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 - a URL path
 REVOKE_PATH = "/v1/oauth/revoke"
+BASIC_CHALLENGE = 'Basic realm="legion"'
 
 
 # ---------------------------------------------------------------- /connect
@@ -163,6 +164,19 @@ async def add_cors_headers(response):
     return response
 
 
+@blueprint.after_request
+async def challenge_basic_clients(response):
+    """RFC 6749 §5.2: a 401 to a client that authenticated with HTTP Basic says how to
+    authenticate, whatever part of its credentials failed."""
+    if (
+        response.status_code == 401
+        and request.path.startswith("/v1/oauth/")
+        and request.headers.get("Authorization", "").lower().startswith("basic")
+    ):
+        response.headers.setdefault("WWW-Authenticate", BASIC_CHALLENGE)
+    return response
+
+
 @blueprint.post(TOKEN_PATH)
 async def token():
     await _grant_cors_if_registered()
@@ -256,7 +270,7 @@ def _check_client_secret(app: App, secret: str | None, *, used_basic: bool) -> b
 def _client_secret_error(app: App, secret: str | None, *, used_basic: bool) -> OAuthError | None:
     if secret is None or matches_digest(secret, app.secret_hash):
         return None
-    headers = {"WWW-Authenticate": 'Basic realm="legion"'} if used_basic else None
+    headers = {"WWW-Authenticate": BASIC_CHALLENGE} if used_basic else None
     return OAuthError("invalid_client", "Client authentication failed.", headers=headers)
 
 
