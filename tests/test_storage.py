@@ -82,6 +82,37 @@ def test_head_revision_is_the_newest_migration():
     assert newest.startswith(head_revision())
 
 
+async def _migrate_to(url: str, revision: str) -> None:
+    from alembic import command
+
+    from widget_server.storage.migrate import _alembic_config
+
+    db = Database(url)
+    try:
+        async with db.transaction() as conn:
+            step = command.downgrade if revision != "head" else command.upgrade
+            await conn.run_sync(lambda sync: step(_alembic_config(sync), revision))
+    finally:
+        await db.dispose()
+
+
+def test_upgrading_an_older_database_keeps_its_data(tmp_path, unique_email):
+    """A database made before the newest migration, with a live connection in it, is
+    upgraded in place: its tokens still work (no table copy cascading deletes)."""
+    url = f"sqlite:///{tmp_path / 'legion.db'}"
+    with ServerProcess(url) as server:
+        site = new_site(server, unique_email(), "http://upgrade.localhost:7502/cb")
+        verifier, challenge = pkce_pair()
+        tokens = site.exchange(site.code(challenge), verifier).json()
+    run_async(_migrate_to(url, "0001"))
+    run_async(_migrate_to(url, "head"))
+    assert run_async(_schema_differences(url)) == []
+    with ServerProcess(url) as server:
+        site.server_url = server.url
+        renewed = site.refresh(tokens["refresh_token"])
+        assert renewed.status_code == 200, renewed.text
+
+
 def test_codes_tokens_secrets_and_passwords_are_stored_only_as_hashes(server, unique_email):
     site = new_site(server, unique_email(), "http://store.localhost:7501/cb")
     verifier, challenge = pkce_pair()

@@ -112,6 +112,31 @@ def test_web_app_without_pkce_must_send_its_secret(web_site):
     assert web_site.exchange(code, None, client_secret=web_site.client_secret).status_code == 200
 
 
+def test_a_confidential_clients_grant_refreshes_only_with_its_secret(web_site):
+    """Redeemed with the secret (no PKCE): the client is confidential, and RFC 6749 §6
+    has it authenticate to refresh as well. A refusal spends nothing."""
+    code = web_site.code()
+    tokens = web_site.exchange(code, None, client_secret=web_site.client_secret).json()
+    refresh_token = tokens["refresh_token"]
+    _error(web_site.refresh(refresh_token), 401, "invalid_client")
+    _error(web_site.refresh(refresh_token, client_secret="lgs_wrong"), 401, "invalid_client")
+    renewed = web_site.refresh(refresh_token, client_secret=web_site.client_secret)
+    assert renewed.status_code == 200, renewed.text
+    basic = base64.b64encode(f"{web_site.client_id}:{web_site.client_secret}".encode()).decode()
+    again = httpx.post(
+        f"{web_site.server_url}/v1/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": renewed.json()["refresh_token"]},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert again.status_code == 200, again.text
+
+
+def test_a_public_clients_grant_refreshes_without_a_secret(web_site):
+    verifier, challenge = pkce_pair()
+    tokens = web_site.exchange(web_site.code(challenge), verifier).json()
+    assert web_site.refresh(tokens["refresh_token"]).status_code == 200
+
+
 def test_web_app_secret_by_http_basic(web_site):
     code = web_site.code()
     basic = base64.b64encode(f"{web_site.client_id}:{web_site.client_secret}".encode()).decode()

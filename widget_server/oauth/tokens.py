@@ -103,7 +103,7 @@ async def redeem_code(
                 .values(consumed_at=now)
             )
             if consumed.rowcount == 1:
-                return _start_grant(conn, lifetimes, row, now)
+                return _start_grant(conn, lifetimes, row, now, client_authenticated)
         # A second use, or a concurrent one that lost (read its grant again: the winner
         # may have committed it since): revoke what the first use got.
         grant_id = conn.execute(
@@ -144,7 +144,7 @@ def _check_code(row, now, code_verifier, redirect_uri, client_authenticated) -> 
 
 
 def _start_grant(
-    conn: Connection, lifetimes: Lifetimes, code_row, now: datetime
+    conn: Connection, lifetimes: Lifetimes, code_row, now: datetime, client_authenticated: bool
 ) -> TokenPair | OAuthError:
     status = conn.execute(
         select(connections.c.status).where(connections.c.id == code_row["connection_id"])
@@ -164,6 +164,7 @@ def _start_grant(
             scope=code_row["scope"],
             created_at=now,
             expires_at=now + timedelta(seconds=lifetimes.authorization),
+            client_authenticated=client_authenticated,
         )
         .returning(grants.c.id, grants.c.expires_at)
     ).one()
@@ -182,13 +183,14 @@ async def refresh(
     db: Database,
     lifetimes: Lifetimes,
     refresh_token: str,
-    check_client: Callable[[App], OAuthError | None],
+    check_client: Callable[[App, bool], OAuthError | None],
 ) -> tuple[App | None, TokenPair | OAuthError]:
     """Spend a refresh token for a new pair; a second use revokes the whole grant.
 
-    ``check_client`` sees the token's app first (the client id, secret and origin of the
-    request must fit it) and may refuse with an error, before anything is spent. Returns
-    the app (None for an unknown token) with the new pair or the refusal.
+    ``check_client(app, confidential)`` sees the token's app first, and whether its grant
+    was made by an authenticated (confidential) client: the client id, secret and origin
+    of the request must fit them, or it refuses with an error before anything is spent.
+    Returns the app (None for an unknown token) with the new pair or the refusal.
     """
     token_hash, now = digest(refresh_token), utcnow()
 
@@ -200,6 +202,7 @@ async def refresh(
                 grants.c.scope,
                 grants.c.expires_at,
                 grants.c.revoked_at,
+                grants.c.client_authenticated,
                 connections.c.status,
                 connections.c.app_id,
             )
@@ -211,7 +214,7 @@ async def refresh(
         app = load_app_by_id_sync(conn, row.app_id) if row is not None else None
         if app is None:
             return None, _invalid_grant("The refresh token is unknown.")
-        refused = check_client(app) or _grant_unusable(row, now)
+        refused = check_client(app, row.client_authenticated) or _grant_unusable(row, now)
         if refused is not None:
             return app, refused
         if row.used_at is None:

@@ -224,11 +224,16 @@ async def _refresh_token_grant(params, basic_id, basic_secret) -> tokens.TokenPa
     secret = params.get("client_secret") or basic_secret
     origin = request_origin()
 
-    def check_client(app: App) -> OAuthError | None:
+    def check_client(app: App, confidential: bool) -> OAuthError | None:
         if client_id is not None and client_id != app.client_id:
             return OAuthError("invalid_grant", "The refresh token was issued to another client.")
         if not origin_allowed_for_app(origin, app):
             return foreign_origin_error()
+        if confidential and secret is None:
+            return OAuthError(
+                "invalid_client",
+                "This authorization was made with the client_secret: send it to refresh.",
+            )
         return _client_secret_error(app, secret, used_basic=basic_secret is not None)
 
     app, outcome = await tokens.refresh(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.types import TypeDecorator
@@ -173,6 +175,9 @@ grants = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoke_reason", String(64), nullable=True),
+    # Whether the code was redeemed with the client secret: such a client is confidential,
+    # and must authenticate to refresh too (RFC 6749 §6).
+    Column("client_authenticated", Boolean, nullable=False, server_default=false()),
     Index("ix_grants_connection_id", "connection_id"),
 )
 
