@@ -70,18 +70,60 @@ def test_each_position(legion, site, embed, context, position):
         assert holder["x"] <= box["x"] and box["x"] + box["width"] <= holder["x"] + holder["width"]
         assert holder["y"] <= box["y"] <= holder["y"] + holder["height"]
         return
-    expect(panel).to_be_hidden()
+    # A wide screen: the panel starts open above its launcher, Connect one click away.
+    expect(panel).to_be_visible()
+    expect(widget.connect_button).to_be_visible()
+    assert widget.launcher.get_attribute("aria-expanded") == "true"
     launcher = widget.launcher.bounding_box()
     assert launcher["y"] + launcher["height"] == pytest.approx(800 - 20, abs=2)
     if position == "bottom-right":
         assert launcher["x"] + launcher["width"] == pytest.approx(1200 - 20, abs=2)
     else:
         assert launcher["x"] == pytest.approx(20, abs=2)
-    widget.open()
-    expect(panel).to_be_visible()
     box = panel.bounding_box()
     assert (box["x"] > 600) is (position == "bottom-right")
     assert box["y"] + box["height"] <= launcher["y"]
+    page.get_by_role("button", name="Close chat").click()
+    expect(panel).to_be_hidden()
+    assert widget.launcher.get_attribute("aria-expanded") == "false"
+    widget.open()
+    expect(panel).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("width", "data_open", "starts_open"),
+    [(375, None, False), (1200, "false", False), (375, "true", True)],
+)
+def test_where_a_floating_panel_starts_closed(
+    legion, site, embed, context, width, data_open, starts_open
+):
+    embed(**({"open": data_open} if data_open else {}))
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": 700})
+    page.goto(site.url())
+    widget = Widget(page)
+    expect(widget.launcher).to_be_visible()
+    expect(widget.launcher).to_have_attribute("aria-expanded", str(starts_open).lower())
+    if starts_open:
+        expect(widget.connect_button).to_be_visible()
+    else:
+        expect(widget.connect_button).to_be_hidden()
+
+
+def test_a_connected_visitors_closed_panel_stays_closed_in_the_tab(
+    legion, site, embed, visitor, context
+):
+    embed()
+    page = context.new_page()
+    page.goto(site.url())
+    widget = Widget(page)
+    widget.connect(visitor())
+    page.get_by_role("button", name="Close chat").click()
+    page.reload()
+    expect(widget.launcher).to_have_attribute("aria-expanded", "false")
+    widget.open()
+    page.reload()
+    widget.expect_connected()
 
 
 @pytest.mark.parametrize(
@@ -127,7 +169,9 @@ def test_keyboard_only(legion, site, embed, visitor, context):
     page.keyboard.press("Tab")
     assert focused_control(page) == "Open chat"
     assert widget.launcher.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
-    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the panel started open: this closes it...
+    expect(page.locator(".legion-chat-widget .panel")).to_be_hidden()
+    page.keyboard.press("Enter")  # ...and this opens it, with the focus on Connect
     assert focused_control(page) == "Connect"
     with page.expect_popup() as opened:
         page.keyboard.press("Enter")
@@ -205,6 +249,9 @@ def test_strings_can_be_replaced_for_another_language(legion, site, embed, conte
     )
     page = context.new_page()
     page.goto(site.url())
+    expect(page.get_by_role("button", name="Verbinden")).to_be_visible()
+    page.get_by_role("button", name="Chat öffnen").click()  # closes the open panel
+    expect(page.get_by_role("button", name="Verbinden")).to_be_hidden()
     page.get_by_role("button", name="Chat öffnen").click()
     expect(page.get_by_role("button", name="Verbinden")).to_be_visible()
     expect(page.get_by_role("dialog", name="Unterhaltung")).to_be_visible()

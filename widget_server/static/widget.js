@@ -86,6 +86,7 @@
       position: d.position,
       theme: d.theme,
       placeholder: d.placeholder,
+      open: d.open == null ? undefined : d.open !== "false",
     };
   }
 
@@ -104,6 +105,7 @@
       position: pick(o.position, POSITIONS),
       theme: pick(o.theme, THEMES),
       placeholder: o.placeholder || strings.placeholder,
+      open: typeof o.open === "boolean" ? o.open : null, // null: open on wide screens
       strings: strings,
     };
   }
@@ -530,6 +532,7 @@
     var floating = cfg.position !== "inline";
     var tokensKey = keyFor(cfg, "tokens");
     var historyKey = keyFor(cfg, "history");
+    var panelKey = keyFor(cfg, "panel");
     var shadow = host.attachShadow({ mode: "open" });
     shadow.adoptedStyleSheets = [styles()];
 
@@ -571,7 +574,7 @@
         id: "panel",
         role: floating ? "dialog" : "region",
         "aria-label": s.title,
-        hidden: floating,
+        hidden: floating && !startsOpen(),
       },
       [
         el("header", {}, [el("h2", { text: s.title }), disconnectButton, closeButton]),
@@ -589,7 +592,7 @@
           type: "button",
           class: "launcher",
           "aria-label": s.open,
-          "aria-expanded": "false",
+          "aria-expanded": String(startsOpen()),
           "aria-controls": "panel",
           onclick: function () {
             panel.hidden ? open() : close();
@@ -611,17 +614,36 @@
     shadow.append(root);
 
     // -- panel
+    /**
+     * A floating panel starts open where there is room for it beside the page (so Connect
+     * is one click away), and closed on narrow screens, where it would cover the page.
+     * The visitor's own choice wins once connected: it is kept for the tab's session
+     * (nothing is stored before Connect).
+     */
+    function startsOpen() {
+      var chosen = read("sessionStorage", panelKey);
+      if (chosen && session()) return chosen === "open";
+      if (cfg.open !== null) return cfg.open;
+      return !(window.matchMedia && matchMedia("(max-width:480px)").matches);
+    }
+
     function open() {
       panel.hidden = false;
       launcher && launcher.setAttribute("aria-expanded", "true");
       (composer.hidden ? connectButton : input).focus();
       log.scrollTop = log.scrollHeight;
+      remember("open");
     }
 
     function close() {
       panel.hidden = true;
       launcher.setAttribute("aria-expanded", "false");
       launcher.focus();
+      remember("closed");
+    }
+
+    function remember(state) {
+      if (session()) write("sessionStorage", panelKey, state);
     }
 
     // -- messages
@@ -807,6 +829,7 @@
       stop();
       write("localStorage", tokensKey, null);
       write("sessionStorage", historyKey, null);
+      write("sessionStorage", panelKey, null);
       turns = [];
       log.replaceChildren();
       clearAlert();
