@@ -179,6 +179,12 @@ def test_create_user_json(server, unique_email):
     assert wallet["reserved_micros"] == 0
 
 
+def test_create_user_with_an_empty_wallet(server, unique_email):
+    email = unique_email("empty")
+    server.cli_json("create-user", "--email", email, "--password", "long enough", "--credit", "0")
+    assert server.cli_json("wallet", "show", "--email", email)["balance_micros"] == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -186,7 +192,7 @@ def test_create_user_json(server, unique_email):
         (["--email", "x@example.com", "--password", "short"], "at least 8"),
         (
             ["--email", "y@example.com", "--password", "long enough", "--credit", "-1"],
-            "more than zero",
+            "must not be negative",
         ),
         (["--email", "z@example.com", "--password", "long enough", "--credit", "abc"], "dollars"),
         (

@@ -33,7 +33,7 @@ def register(commands) -> None:
 
 
 async def create_user(args: argparse.Namespace) -> int:
-    credit = parse_usd(args.credit) if args.credit is not None else 0
+    credit = parse_usd(args.credit, allow_zero=True) if args.credit is not None else 0
     async with open_database() as db:
         user = await create_user_record(
             db, email=args.email, password=args.password, credit_micros=credit
