@@ -6,8 +6,9 @@ namespace Drupal\legion_integration\Form;
 
 use Drupal\Core\Form\ConfigFormBase;
 use Drupal\Core\Form\FormStateInterface;
-use Drupal\Core\Url;
+use Drupal\legion_integration\RedirectUri;
 use Drupal\legion_integration\SettingsRules;
+use Symfony\Component\DependencyInjection\ContainerInterface;
 
 /**
  * Configuration > Web services > Legion AI: Client ID, server URL, Redirect URI.
@@ -18,6 +19,26 @@ final class LegionSettingsForm extends ConfigFormBase {
    * The configuration object the form edits.
    */
   private const CONFIG_NAME = 'legion_integration.settings';
+
+  /**
+   * Provides the language the Redirect URI is built for.
+   *
+   * Set by create() rather than the constructor, whose arguments differ between core
+   * versions (10.2 added the typed config manager). Untyped and protected, as core
+   * declares its injected services.
+   *
+   * @var \Drupal\Core\Language\LanguageManagerInterface
+   */
+  protected $languageManager;
+
+  /**
+   * {@inheritdoc}
+   */
+  public static function create(ContainerInterface $container): static {
+    $form = parent::create($container);
+    $form->languageManager = $container->get('language_manager');
+    return $form;
+  }
 
   /**
    * {@inheritdoc}
@@ -62,7 +83,7 @@ final class LegionSettingsForm extends ConfigFormBase {
     $form['redirect_uri'] = [
       '#type' => 'textfield',
       '#title' => $this->t('Redirect URI'),
-      '#value' => $this->redirectUri(),
+      '#value' => RedirectUri::build($this->languageManager),
       // Shown, not edited: no 128-character limit, or a long site URL would fail
       // validation and the form could not be saved.
       '#maxlength' => NULL,
@@ -97,13 +118,6 @@ final class LegionSettingsForm extends ConfigFormBase {
       ->set('server_url', $server_url === '' ? '' : (string) SettingsRules::normalizeServerUrl($server_url))
       ->save();
     parent::submitForm($form, $form_state);
-  }
-
-  /**
-   * The absolute URL of the callback route, as visitors' browsers reach it.
-   */
-  private function redirectUri(): string {
-    return Url::fromRoute('legion_integration.callback', [], ['absolute' => TRUE])->toString();
   }
 
 }

@@ -9,9 +9,10 @@ use Drupal\Core\Block\BlockBase;
 use Drupal\Core\Cache\Cache;
 use Drupal\Core\Config\ConfigFactoryInterface;
 use Drupal\Core\Form\FormStateInterface;
+use Drupal\Core\Language\LanguageManagerInterface;
 use Drupal\Core\Plugin\ContainerFactoryPluginInterface;
 use Drupal\Core\StringTranslation\TranslatableMarkup;
-use Drupal\Core\Url;
+use Drupal\legion_integration\RedirectUri;
 use Drupal\legion_integration\SettingsRules;
 use Symfony\Component\DependencyInjection\ContainerInterface;
 
@@ -54,8 +55,11 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
    * @param \Drupal\Core\Config\ConfigFactoryInterface $configFactory
    *   Reads the module's settings. Protected, not private or readonly: core's
    *   DependencySerializationTrait (in PluginBase) restores it after serialization.
+   * @param \Drupal\Core\Language\LanguageManagerInterface $languageManager
+   *   Provides the language the Redirect URI is built for. Protected for the same
+   *   reason.
    */
-  public function __construct(array $configuration, $plugin_id, $plugin_definition, protected ConfigFactoryInterface $configFactory) {
+  public function __construct(array $configuration, $plugin_id, $plugin_definition, protected ConfigFactoryInterface $configFactory, protected LanguageManagerInterface $languageManager) {
     parent::__construct($configuration, $plugin_id, $plugin_definition);
   }
 
@@ -63,7 +67,7 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
    * {@inheritdoc}
    */
   public static function create(ContainerInterface $container, array $configuration, $plugin_id, $plugin_definition): static {
-    return new static($configuration, $plugin_id, $plugin_definition, $container->get('config.factory'));
+    return new static($configuration, $plugin_id, $plugin_definition, $container->get('config.factory'), $container->get('language_manager'));
   }
 
   /**
@@ -158,7 +162,7 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
     $config = [
       'serverUrl' => $server_url,
       'clientId' => $client_id,
-      'redirectUri' => Url::fromRoute('legion_integration.callback', [], ['absolute' => TRUE])->toString(),
+      'redirectUri' => RedirectUri::build($this->languageManager),
       'position' => $options['position'],
       'theme' => $options['theme'],
     ];

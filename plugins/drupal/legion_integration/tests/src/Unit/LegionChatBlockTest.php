@@ -6,6 +6,8 @@ namespace Drupal\Tests\legion_integration\Unit;
 
 use Drupal\Core\Block\Attribute\Block;
 use Drupal\Core\Form\FormState;
+use Drupal\Core\Language\LanguageManager;
+use Drupal\Core\Language\LanguageManagerInterface;
 use Drupal\legion_integration\Plugin\Block\LegionChatBlock;
 use Drupal\Tests\UnitTestCase;
 
@@ -20,10 +22,10 @@ final class LegionChatBlockTest extends UnitTestCase {
   /**
    * A block with the given block settings over the given module settings.
    */
-  private function block(array $configuration = [], array $settings = ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example']): LegionChatBlock {
+  private function block(array $configuration = [], array $settings = ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example'], ?LanguageManagerInterface $languages = NULL): LegionChatBlock {
     $factory = $this->getConfigFactoryStub(['legion_integration.settings' => $settings]);
     return LegionChatBlock::create(
-      $this->containerWith(['config.factory' => $factory]),
+      $this->containerWith(['config.factory' => $factory, 'language_manager' => $languages ?? new LanguageManager()]),
       $configuration,
       'legion_integration_chat',
       ['provider' => 'legion_integration'],
@@ -69,6 +71,18 @@ final class LegionChatBlockTest extends UnitTestCase {
       'theme' => 'light',
       'placeholder' => 'Ask me anything...',
     ], $this->widgetConfig($build));
+  }
+
+  /**
+   * On a French page of a site with language prefixes, the widget gets the same URI.
+   *
+   * @covers ::create
+   * @covers ::build
+   */
+  public function testTheRedirectUriHasNoLanguagePrefix(): void {
+    $languages = $this->multilingualSite('fr');
+    $config = $this->widgetConfig($this->block([], ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example'], $languages)->build());
+    $this->assertSame('https://drupal.example/legion-callback', $config['redirectUri']);
   }
 
   /**
@@ -128,14 +142,16 @@ final class LegionChatBlockTest extends UnitTestCase {
     // Core serializes plugins (a cached block form, Layout Builder) with
     // DependencySerializationTrait, which restores only the services it can see.
     $factory = $this->getConfigFactoryStub(['legion_integration.settings' => ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example']]);
-    $services = ['config.factory' => $factory];
+    $services = ['config.factory' => $factory, 'language_manager' => $this->multilingualSite('fr')];
     \Drupal::setContainer($this->containerWith($services), $services);
     try {
       $block = LegionChatBlock::create(\Drupal::getContainer(), ['position' => 'inline'], 'legion_integration_chat', ['provider' => 'legion_integration']);
       $serialized = serialize($block);
       $this->assertStringNotContainsString('MemoryConfigFactory', $serialized);
+      $this->assertStringNotContainsString('LanguageManager', $serialized);
       $woken = unserialize($serialized);
       $this->assertSame($this->widgetConfig($block->build()), $this->widgetConfig($woken->build()));
+      $this->assertSame('https://drupal.example/legion-callback', $this->widgetConfig($woken->build())['redirectUri']);
     }
     finally {
       \Drupal::setContainer(NULL);

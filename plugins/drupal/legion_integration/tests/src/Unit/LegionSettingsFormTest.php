@@ -5,6 +5,8 @@ declare(strict_types=1);
 namespace Drupal\Tests\legion_integration\Unit;
 
 use Drupal\Core\Form\FormState;
+use Drupal\Core\Language\LanguageManager;
+use Drupal\Core\Language\LanguageManagerInterface;
 use Drupal\Core\Url;
 use Drupal\legion_integration\Form\LegionSettingsForm;
 use Drupal\Tests\UnitTestCase;
@@ -20,11 +22,14 @@ final class LegionSettingsFormTest extends UnitTestCase {
   /**
    * The form under test, built through its create() like core does.
    */
-  private function form(array $settings = []): array {
+  private function form(array $settings = [], ?LanguageManagerInterface $languages = NULL): array {
     $factory = $this->getConfigFactoryStub([
       'legion_integration.settings' => $settings + ['client_id' => '', 'server_url' => ''],
     ]);
-    $form = LegionSettingsForm::create($this->containerWith(['config.factory' => $factory]));
+    $form = LegionSettingsForm::create($this->containerWith([
+      'config.factory' => $factory,
+      'language_manager' => $languages ?? new LanguageManager(),
+    ]));
     return [$form, $factory];
   }
 
@@ -58,6 +63,32 @@ final class LegionSettingsFormTest extends UnitTestCase {
     $this->assertSame('https://drupal.example/legion-callback', $built['redirect_uri']['#value']);
     $this->assertSame('readonly', $built['redirect_uri']['#attributes']['readonly']);
     $this->assertArrayHasKey('submit', $built['actions']);
+  }
+
+  /**
+   * The Redirect URI is the same on every language's pages: Legion matches it exactly.
+   *
+   * @covers ::create
+   * @covers ::buildForm
+   * @dataProvider multilingualPages
+   */
+  public function testTheRedirectUriHasNoLanguagePrefix(string $current, array $prefixes, string $prefixed): void {
+    $languages = $this->multilingualSite($current, $prefixes);
+    // The site does prefix its URLs: this one is how the URI looked before.
+    $this->assertSame($prefixed, Url::fromRoute('legion_integration.callback', [], ['absolute' => TRUE])->toString());
+
+    [$form] = $this->form([], $languages);
+    $this->assertSame('https://drupal.example/legion-callback', $form->buildForm([], new FormState())['redirect_uri']['#value']);
+  }
+
+  /**
+   * Pages of multilingual sites: current language, prefixes, a prefixed callback URL.
+   */
+  public static function multilingualPages(): array {
+    return [
+      'French page, English unprefixed' => ['fr', ['en' => '', 'fr' => 'fr'], 'https://drupal.example/fr/legion-callback'],
+      'English page, every language prefixed' => ['en', ['en' => 'en', 'fr' => 'fr'], 'https://drupal.example/en/legion-callback'],
+    ];
   }
 
   /**

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Drupal\Tests;
 
 use Drupal\Core\Config\MemoryConfigFactory;
+use Drupal\Core\Language\LanguageManager;
 use Drupal\Core\Url;
 use PHPUnit\Framework\TestCase;
 use Symfony\Component\DependencyInjection\ContainerInterface;
@@ -24,6 +25,30 @@ abstract class UnitTestCase extends TestCase {
       'legion_integration.settings' => '/admin/config/services/legion',
       'legion_integration.callback' => '/legion-callback',
     ];
+    Url::$languageManager = NULL;
+    Url::$languagePrefixes = [];
+  }
+
+  /**
+   * A site in these languages with URL-prefix negotiation, showing a page in $current.
+   *
+   * Url's outbound processing then adds the prefixes; the returned manager is the one
+   * to hand out as the language_manager service.
+   *
+   * @param string $current
+   *   The language of the page being built.
+   * @param array<string, string> $prefixes
+   *   Path prefixes by language code ('' for none); the first language is the default.
+   */
+  protected function multilingualSite(string $current, array $prefixes = ['en' => '', 'fr' => 'fr']): LanguageManager {
+    $names = ['en' => 'English', 'fr' => 'French', 'de' => 'German'];
+    $languages = [];
+    foreach (array_keys($prefixes) as $langcode) {
+      $languages[$langcode] = $names[$langcode] ?? $langcode;
+    }
+    Url::$languageManager = new LanguageManager($languages, $current);
+    Url::$languagePrefixes = $prefixes;
+    return Url::$languageManager;
   }
 
   /**
