@@ -250,9 +250,12 @@ def test_upstream_failure_before_first_chunk_is_a_json_error(
 ):
     fake.set(fail=fail)
     response = shared.chat(model=model, stream=stream)
-    error_of(response, status, code)
+    error = error_of(response, status, code)
     if status == 503:
         assert int(response.headers["Retry-After"]) >= 1
+    # The provider's words reach site visitors only when they are about the request: what
+    # it says of this server's key, limits or insides stays in the server's log.
+    assert ("fake" in error["message"].lower()) is (fail == "400")
     assert_nothing_spent(shared)
 
 

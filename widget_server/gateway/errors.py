@@ -9,12 +9,14 @@ and code. Before the first chunk it is rendered as a normal JSON error
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx
 
 from ..errors import ApiError
 
 DEFAULT_RETRY_AFTER_S = 2
+log = logging.getLogger("widget_server.gateway")
 
 
 class UpstreamError(Exception):
@@ -78,24 +80,29 @@ def provider_message(body: bytes) -> str:
 
 
 def from_status(provider: str, status: int, body: bytes, retry_after: str | None) -> UpstreamError:
-    """Map a provider's error status to ours."""
+    """Map a provider's error status to ours.
+
+    The provider's own words reach the client only when they are about the client's
+    request (400, 413, 422). Otherwise they are about this server (a refused API key, whose
+    message may quote part of the key; our organization's rate limits; the provider's own
+    failures), so they are logged, and every site visitor reads a message of ours.
+    """
     detail = provider_message(body)
-    suffix = f": {detail}" if detail else "."
-    if status in (429, 503, 529):
-        return upstream_overloaded(
-            f"The {provider} API is overloaded or rate-limited; try again shortly{suffix}",
-            retry_after,
-        )
-    if status == 400 and b"API_KEY_INVALID" in body:
-        # Gemini's answer to a bad key: our configuration's fault, not the client's.
-        return upstream_failed(f"The {provider} API refused this server's API key.")
-    if status in (400, 413, 422):
+    if status in (400, 413, 422) and b"API_KEY_INVALID" not in body:
+        suffix = f": {detail}" if detail else "."
         return UpstreamError(
             400, "invalid_request", f"The {provider} API rejected the request{suffix}"
         )
+    log.warning("the %s API answered HTTP %s: %s", provider, status, detail or "no details")
+    if status in (429, 503, 529):
+        return upstream_overloaded(
+            f"The {provider} API is overloaded or rate-limited; try again shortly.", retry_after
+        )
+    if status in (400, 401, 403):  # a 400 here is Gemini's answer to a bad key
+        return upstream_failed(f"The {provider} API refused this server's API key.")
     if status in (408, 504):
-        return upstream_timeout(f"The {provider} API timed out{suffix}")
-    return upstream_failed(f"The {provider} API failed with HTTP {status}{suffix}")
+        return upstream_timeout(f"The {provider} API timed out.")
+    return upstream_failed(f"The {provider} API failed with HTTP {status}.")
 
 
 def from_exception(provider: str, error: Exception) -> UpstreamError:
