@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from tests.fakes.fixtures import new_visitor
@@ -196,6 +197,39 @@ def test_client_disconnect_cancels_upstream_and_bills_what_was_generated(
     [row] = rows
     # About one token per 4 characters relayed ("word" chunks): far below the 2,000 asked.
     assert 1 <= row["completion_tokens"] <= upstream["chunks_sent"] + 1
+    assert_row_adds_up(row)
+    wallet = visitor.wallet()
+    assert wallet["reserved_micros"] == 0
+    assert wallet["balance_micros"] == 10_000_000 - row["total_micros"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_client_that_leaves_before_the_answer_pays_for_its_prompt(
+    gateway_server, fake, unique_email, stream
+):
+    """The provider read the prompt (and bills it) even if the client hung up before the
+    first byte: abandoned requests must not make it work for free."""
+    visitor = new_visitor(gateway_server, unique_email("early-leaver"))
+    fake.set(first_delay=3)
+    prompt = "word " * 400  # 2,000 characters: 500 tokens by the 4-character estimate
+    with pytest.raises(httpx.ReadTimeout):
+        visitor.http.post(
+            visitor.server.url + "/v1/chat/completions",
+            headers=visitor.headers,
+            json={
+                "model": "gpt-4o",  # $2.50 in
+                "stream": stream,
+                "messages": [{"role": "user", "content": prompt}],
+            },
+            timeout=httpx.Timeout(30, read=1),
+        )
+    fake.wait_for(lambda rs: rs and rs[-1]["disconnected"], timeout=10)
+    deadline = time.monotonic() + 10
+    while not (rows := visitor.transactions()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [row] = rows
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (500, 0)
+    assert row["provider_cost_micros"] == 500 * 2.5
     assert_row_adds_up(row)
     wallet = visitor.wallet()
     assert wallet["reserved_micros"] == 0

@@ -72,10 +72,15 @@ def _tab(gateway: Gateway, caller: Caller, held: Held) -> Tab:
 
 
 @contextlib.asynccontextmanager
-async def _given_back_on_failure(provider: Provider, tab: Tab):
+async def _until_first_byte(provider: Provider, tab: Tab, meter: Meter):
     """Until the first byte reaches the client, a failed call releases the hold (nothing
     is charged) and becomes the API error: the provider's own, or a logged 502 when our
-    adapter could not read its answer."""
+    adapter could not read its answer.
+
+    A client that leaves meanwhile has still sent its prompt to the provider, which bills
+    it: the prompt is charged (the provider's count where it sent one, else an estimate),
+    so that abandoned requests can't make the provider work for free.
+    """
     try:
         yield
     except UpstreamError as error:
@@ -87,12 +92,12 @@ async def _given_back_on_failure(provider: Provider, tab: Tab):
         unreadable = upstream_failed("The provider sent an answer that could not be read.")
         raise unreadable.api_error() from None
     except BaseException:  # cancelled: the client left
-        tab.cancel()
+        tab.charge(meter.usage())
         raise
 
 
 async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
-    async with _given_back_on_failure(provider, tab):
+    async with _until_first_byte(provider, tab, Meter(prompt_chars=prompt_chars(call.messages))):
         completion = await provider.complete(call)
     # Booked right after the answer leaves: the reservation keeps the money held until
     # then, so the wallet can't be overspent meanwhile, and the client doesn't wait on it.
@@ -105,7 +110,7 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
     meter = Meter(prompt_chars=prompt_chars(call.messages))
     pieces = provider.stream(call, meter)
-    async with _given_back_on_failure(provider, tab):
+    async with _until_first_byte(provider, tab, meter):
         first = await anext(pieces, None)
         if first is None:
             raise upstream_failed("The provider sent an empty stream.")

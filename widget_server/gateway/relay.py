@@ -8,8 +8,9 @@ buffering and no work beyond the adapter's own. The three ways a stream ends:
   charged (SPEC §5.3: a failed upstream call costs nothing);
 - **the client leaves**: the upstream call is cancelled (its connection closed) and what
   was generated so far is booked: the provider's own running count where it sends one
-  (Gemini, Anthropic's input), else an estimate from the text relayed (4 characters per
-  token).
+  (Gemini, Anthropic's input), else an estimate from the text relayed and the prompt
+  (4 characters per token). (Before the first byte, ``completions._until_first_byte``
+  books the prompt the same way.)
 """
 
 from __future__ import annotations
