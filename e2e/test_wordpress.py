@@ -4,8 +4,9 @@ A site owner uploads the built zip through Plugins > Add New, activates it, read
 Redirect URI on Settings > Legion AI, registers an app with it and pastes the Client ID;
 a page gets ``[legion_chat ...]``; a visitor connects through the popup and the plugin's
 callback page and chats with a streamed reply. Once with pretty permalinks and once with
-plain ones. Then attacks: markup in every shortcode attribute and block setting, a
-subscriber at the settings, page caches. Last, deactivate and uninstall leave nothing.
+plain ones. Then attacks: markup in every shortcode attribute and block setting, an
+author's forged chat element pointing at another server, a subscriber at the settings,
+page caches. Last, deactivate and uninstall leave nothing.
 
 One WordPress serves the whole module (installing one takes seconds), and the Legion
 server and fake LLM provider are the browser suite's shared ones (``e2e/conftest.py``);
@@ -14,6 +15,7 @@ the tests run in file order and each sets the state it needs.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -34,6 +36,7 @@ pytestmark = [pytest.mark.wordpress, pytest.mark.browser]
 
 SHORTCODE = '[legion_chat position="inline" theme="light" placeholder="Ask me anything..."]'
 CHAT = ".legion-ai-connect-chat"
+MOUNT_SCRIPT = "script#legion-ai-connect-js"
 ATTACKS = (
     '"><script>window.__legion_pwned=1</script>',
     "javascript:window.__legion_pwned=2",
@@ -96,10 +99,41 @@ def ensure_configured(owner, wordpress, legion) -> None:
 
 
 def chat_configs(page) -> list[dict]:
+    """What each chat element says: its presentational settings only."""
     return [
         json.loads(raw)
         for raw in page.locator(CHAT).evaluate_all("els => els.map(e => e.dataset.legionConfig)")
     ]
+
+
+def site_config(page) -> dict:
+    """The site's settings, which travel on the mount script's own tag."""
+    script = page.locator(MOUNT_SCRIPT)
+    expect(script).to_have_count(1)
+    return {
+        "serverUrl": script.get_attribute("data-legion-server-url"),
+        "clientId": script.get_attribute("data-legion-client-id"),
+        "redirectUri": script.get_attribute("data-legion-redirect-uri"),
+    }
+
+
+def widget_in(page, scope, placeholder: str) -> Widget:
+    """A Widget driver for the one chat inside ``scope`` (a page with several chats)."""
+    widget = Widget(page, placeholder=placeholder)
+    widget.launcher = scope.get_by_role("button", name="Open chat")
+    for name, label in (
+        ("connect_button", "Connect"),
+        ("send_button", "Send"),
+        ("stop_button", "Stop"),
+        ("disconnect_button", "Disconnect"),
+    ):
+        setattr(widget, name, scope.get_by_role("button", name=label, exact=True))
+    widget.input = scope.get_by_placeholder(placeholder)
+    widget.alert = scope.locator(".legion-chat-widget .alert")
+    widget.gate = scope.locator(".legion-chat-widget .gate p")
+    widget.replies = scope.locator(".legion-chat-widget .msg.bot:not(.note) > div")
+    widget.questions = scope.locator(".legion-chat-widget .msg.me > div")
+    return widget
 
 
 # ---------------------------------------------------------------- the site owner
@@ -168,15 +202,13 @@ def test_a_visitor_connects_and_chats_on_a_shortcode_page(
     chat = visitor_page.locator(CHAT)
     expect(chat).to_have_count(1)
     assert chat_configs(visitor_page) == [
-        {
-            "serverUrl": legion.url,
-            "clientId": app["client_id"],
-            "redirectUri": redirect_uri,
-            "position": "inline",
-            "theme": "light",
-            "placeholder": "Ask me anything...",
-        }
+        {"position": "inline", "theme": "light", "placeholder": "Ask me anything..."}
     ]
+    assert site_config(visitor_page) == {
+        "serverUrl": legion.url,
+        "clientId": app["client_id"],
+        "redirectUri": redirect_uri,
+    }
     widget = Widget(visitor_page, placeholder="Ask me anything...")
     expect(widget.connect_button).to_be_visible()
     visitor_page.context.on(
@@ -311,6 +343,108 @@ def test_markup_in_every_attribute_and_setting_executes_nothing(
     assert dialogs == []
 
 
+def forged_chat_content(foreign: str) -> str:
+    """An author's post: a chat element and a script tag written by hand, each pointing at
+    ``foreign``, an element spoofing the mount script's id, and a real shortcode."""
+    forged = {
+        "serverUrl": foreign,
+        "clientId": "lgn_attacker",
+        "redirectUri": f"{foreign}/callback",
+        "position": "inline",
+        "theme": "dark",
+        "placeholder": "Forged chat",
+    }
+    site_attributes = (
+        f'data-legion-server-url="{foreign}" data-legion-client-id="lgn_attacker" '
+        f'data-legion-redirect-uri="{foreign}/callback"'
+    )
+    return "\n".join(
+        [
+            '<div class="legion-ai-connect-chat legion-ai-connect-chat--inline" '
+            f"data-legion-config='{json.dumps(forged)}'></div>",
+            f'<div id="legion-ai-connect-js" {site_attributes}></div>',
+            f'<script id="legion-ai-connect-js" {site_attributes}></script>',
+            '[legion_chat position="inline" placeholder="Real chat"]',
+        ]
+    )
+
+
+def test_a_forged_chat_element_in_an_authors_post_can_not_choose_the_server(
+    chromium, owner, visitor_page, wordpress, legion, fake_llm, unique_email
+):
+    redirect_uri = read_redirect_uri(owner, wordpress.url)
+    app = legion.cli_json(
+        "create-app", "--name", "WordPress forgery test", "--type", "wordpress",
+        "--redirect-uris", redirect_uri,
+    )  # fmt: skip
+    admin.save_legion_settings(owner, wordpress.url, app["client_id"], legion.url)
+    expect(owner.locator("#setting-error-settings_updated")).to_be_visible()
+
+    foreign = "http://evil.localhost:8999"
+    author_password = wordpress.create_user("author2", "author")
+    author_context = admin.new_context(chromium)
+    admin.log_in(author_context.new_page(), wordpress.url, "author2", author_password)
+    post = admin.publish(
+        author_context, wordpress.url, "Forged chat", forged_chat_content(foreign), kind="posts"
+    )
+    author_context.close()
+    # The post filter dropped the <script> but kept the forged data-* attributes.
+    stored = wordpress.php(f"return get_post_field( 'post_content', {int(post['id'])} );")
+    assert "<script" not in stored
+    assert "lgn_attacker" in stored and "data-legion-config=" in stored
+
+    foreign_requests: list[str] = []
+    context = visitor_page.context
+    context.route(
+        re.compile(r"^https?://evil\.localhost(:\d+)?/"),
+        lambda route: (foreign_requests.append(route.request.url), route.fulfill(body="x")),
+    )
+    visitor_page.goto(post["link"])
+    forged_chat = visitor_page.locator(f"{CHAT}[data-legion-config*='lgn_attacker']")
+    real_chat = visitor_page.locator(f"{CHAT}:not([data-legion-config*='lgn_attacker'])")
+    expect(forged_chat).to_have_count(1)
+    expect(real_chat).to_have_count(1)
+    assert json.loads(real_chat.get_attribute("data-legion-config")) == {
+        "position": "inline",
+        "theme": "dark",
+        "placeholder": "Real chat",
+    }
+    assert site_config(visitor_page) == {
+        "serverUrl": legion.url,
+        "clientId": app["client_id"],
+        "redirectUri": redirect_uri,
+    }
+
+    # Both mount, and both with the site's own server: the forged element chose only how
+    # its chat looks.
+    for chat in (forged_chat, real_chat):
+        expect(chat.locator(".legion-chat-widget")).to_have_count(1)
+        powered = chat.get_by_role("link", name="Powered by Legion")
+        expect(powered).to_have_attribute("href", f"{legion.url}/")
+    forged = widget_in(visitor_page, forged_chat, "Forged chat")
+    with (
+        context.expect_event("request", lambda r: "/connect?" in r.url) as connect_request,
+        visitor_page.expect_popup() as opened,
+    ):
+        forged.connect_button.click()
+    opened.value.close()
+    connect_url = httpx.URL(connect_request.value.url)
+    assert str(connect_url).startswith(f"{legion.url}/connect?")
+    assert connect_url.params["client_id"] == app["client_id"]
+    assert connect_url.params["redirect_uri"] == redirect_uri
+
+    # The real chat connects and chats as before.
+    fake_llm.set(reply="Hello from the real chat", delay=0.01)
+    email = unique_email("wpforged")
+    legion.create_user(email)
+    real = widget_in(visitor_page, real_chat, "Real chat")
+    real.connect(email)
+    real.expect_connected()
+    assert real.ask("Hi there") == "Hello from the real chat"
+    assert foreign_requests == []
+    assert "legion-ai-connect" not in wordpress.debug_log()
+
+
 def test_a_subscriber_can_not_change_the_settings(chromium, wordpress):
     before = wordpress.php(
         "return array( get_option( 'legion_client_id' ), get_option( 'legion_server_url' ) );"
@@ -359,12 +493,23 @@ def test_chat_pages_carry_no_cookie_nonce_or_visitor_data(owner, wordpress, legi
     assert len(scripts) == 2  # the widget and the mount script, nothing inline
     assert all(" defer" in tag for tag in scripts), scripts
     assert anonymous.text.index("data-legion-config") < anonymous.text.index(scripts[0])
+    [widget_tag] = [tag for tag in scripts if "legion-ai-connect-widget-js" in tag]
+    [mount_tag] = [tag for tag in scripts if tag != widget_tag]
+    # The site's settings ride on the mount script; the widget's own tag has none (with a
+    # data-client-id it would start a chat by itself).
+    assert "data-legion-client-id=" in mount_tag and "data-legion-server-url=" in mount_tag
+    assert "data-client-id" not in widget_tag and "data-legion" not in widget_tag
 
     owner.goto(published["link"])
     as_admin = owner.locator(CHAT).get_attribute("data-legion-config")
     start = anonymous.text.index('data-legion-config="') + len('data-legion-config="')
     as_anonymous = anonymous.text[start : anonymous.text.index('"', start)]
     assert json.loads(as_admin) == json.loads(as_anonymous.replace("&quot;", '"'))
+    assert set(json.loads(as_admin)) == {"position", "theme", "placeholder"}
+    on_tag = dict(re.findall(r'data-legion-([a-z-]+)="([^"]*)"', mount_tag))
+    assert list(site_config(owner).values()) == [
+        html.unescape(on_tag[name]) for name in ("server-url", "client-id", "redirect-uri")
+    ]
 
     plain = admin.publish(owner.context, wordpress.url, "No chat here", "<p>Just text.</p>")
     assert "widget.js" not in httpx.get(plain["link"]).text

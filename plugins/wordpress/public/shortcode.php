@@ -3,7 +3,8 @@
  * The `[legion_chat]` shortcode, and the markup it shares with the block.
  *
  * Authors choose presentation only (position, theme, placeholder); the Client ID and the
- * server come from the settings, which only administrators change. Anything that is not
+ * server come from the settings, which only administrators change, and reach the browser
+ * only on the plugin's own script tag (see public/assets.php), never in the chat markup. Anything that is not
  * one of the known values falls back to the default. The markup is the same for every
  * visitor (no nonce, no user data), so page caches may keep it.
  *
@@ -80,9 +81,14 @@ function legion_ai_connect_shortcode( $attributes ) {
 }
 
 /**
- * The chat's placeholder element, with its configuration as escaped JSON; the mount
- * script turns it into the widget. Empty (or a notice for administrators) until the
+ * The chat's placeholder element, with its presentational settings as escaped JSON; the
+ * mount script turns it into the widget. Empty (or a notice for administrators) until the
  * plugin is configured.
+ *
+ * The element carries only what an author may choose. Post content can hold an element
+ * that looks just like this one (the post filter keeps data-* attributes), so the server
+ * URL, the Client ID and the Redirect URI travel on the mount script's own tag instead
+ * (legion_ai_connect_add_site_config()), which no post can write.
  *
  * @param mixed $attributes Shortcode or block attributes.
  * @return string
@@ -96,11 +102,8 @@ function legion_ai_connect_render_chat( $attributes ) {
 	}
 	$attributes = legion_ai_connect_normalize_attributes( $attributes );
 	$config     = array(
-		'serverUrl'   => legion_ai_connect_server_url(),
-		'clientId'    => legion_ai_connect_client_id(),
-		'redirectUri' => legion_ai_connect_redirect_uri(),
-		'position'    => $attributes['position'],
-		'theme'       => $attributes['theme'],
+		'position' => $attributes['position'],
+		'theme'    => $attributes['theme'],
 	);
 	if ( '' !== $attributes['placeholder'] ) {
 		$config['placeholder'] = $attributes['placeholder'];
