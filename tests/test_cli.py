@@ -254,3 +254,65 @@ def test_migrate_is_idempotent(server):
 
 def test_unknown_command_is_a_usage_error(server):
     assert server.cli("frobnicate", check=False).returncode == 2
+
+
+# ---------------------------------------------------------------- operator mistakes
+
+
+def _run(env: dict[str, str], *args: str):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "widget_server", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("postgresql://legion:pw@127.0.0.1:1/legion", "Connect call failed"),
+        ("postgresql://legion:pw@no-such-host.invalid/legion", "Name or service not known"),
+    ],
+)
+def test_an_unreachable_database_is_one_error_line(url, reason):
+    result = _run({"LEGION_DATABASE_URL": url}, "migrate")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot open the database: ")
+    assert reason in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_libpq_sslmode_in_the_url_is_understood():
+    from tests.support.databases import TestDatabase
+    from tests.support.fixtures import require_backend
+
+    require_backend("postgres")
+    database = TestDatabase("postgres")
+    try:
+        result = _run({"LEGION_DATABASE_URL": database.url + "?sslmode=disable"}, "migrate")
+        assert result.returncode == 0, result.stderr
+    finally:
+        database.close()
+
+
+def test_serve_refuses_a_busy_port_and_an_unknown_default_model(tmp_path):
+    import socket
+
+    env = {"LEGION_DATABASE_URL": f"sqlite:///{tmp_path / 'legion.db'}"}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = _run(env, "serve", "--demo", "--port", port)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert "Legion widget server on" not in result.stdout  # it never claimed to serve
+    result = _run({**env, "LEGION_DEFAULT_MODEL": "gpt-9"}, "serve", "--port", port)
+    assert result.returncode == 1
+    assert "LEGION_DEFAULT_MODEL 'gpt-9' is not in the catalog" in result.stderr

@@ -7,7 +7,10 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..config import Config
+from ..errors import ConfigError
 from ..storage import Database
 from ..storage.migrate import upgrade
 
@@ -16,10 +19,21 @@ from ..storage.migrate import upgrade
 async def open_database(config: Config | None = None) -> AsyncIterator[Database]:
     db = Database((config or Config.from_env()).database_url, pool_size=2, max_overflow=2)
     try:
-        await upgrade(db)
+        try:
+            await upgrade(db)
+        except (OSError, SQLAlchemyError, TypeError) as error:
+            # Unreachable host, refused connection, wrong password, unknown database, or
+            # a URL option the driver doesn't take: one line for the operator, no traceback.
+            raise ConfigError(f"cannot open the database: {_reason(error)}") from error
         yield db
     finally:
         await db.dispose()
+
+
+def _reason(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text
 
 
 def print_json(value) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 
 from ..config import Config
 from ..errors import ConfigError
@@ -45,8 +46,32 @@ def run_server(args: argparse.Namespace) -> int:
     if args.demo:
         os.environ["LEGION_DEMO"] = "1"
     config = Config.from_env()
+    _check_default_model(config)
+    _check_port_free(args.host, args.port)
     asyncio.run(_prepare(config, args.demo))
     return _run_hypercorn(args)
+
+
+def _check_default_model(config: Config) -> None:
+    from ..gateway.catalog import load_catalog
+
+    catalog = load_catalog()
+    if catalog.get(config.default_model) is None:
+        raise ConfigError(
+            f"LEGION_DEFAULT_MODEL {config.default_model!r} is not in the catalog; "
+            f"it has: {', '.join(catalog.models)}"
+        )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before printing that we serve, and before the demo registers the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 async def _prepare(config: Config, demo: bool) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
@@ -40,7 +41,14 @@ def async_url(database_url: str) -> str:
         return "sqlite+aiosqlite:///" + database_url[len("sqlite:///") :]
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql+asyncpg://" + database_url[len(prefix) :]
+            url = make_url("postgresql+asyncpg://" + database_url[len(prefix) :])
+            if "sslmode" in url.query:
+                # libpq's spelling, as hosted PostgreSQL services print it; asyncpg takes
+                # the same values as ``ssl``.
+                url = url.difference_update_query(["sslmode"]).update_query_dict(
+                    {"ssl": url.query["sslmode"]}
+                )
+            return url.render_as_string(hide_password=False)
     raise ValueError(f"unsupported database URL: {database_url}")
 
 
