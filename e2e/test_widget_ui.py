@@ -341,3 +341,23 @@ def test_programmatic_mount_defaults_the_server_url_to_the_scripts_origin(
     )
     widget.connect(visitor())
     assert widget.ask("Hi").startswith("Fake openai reply: Hi")
+
+
+def test_page_markup_that_shadows_current_script_cannot_choose_the_server(
+    legion, site, embed, context
+):
+    """<form name="currentScript"> makes document.currentScript the form (DOM clobbering):
+    the widget must still read its settings from its own script tag."""
+    embed()
+    site.head = (
+        '<form name="currentScript" data-client-id="lgn_attacker"'
+        ' data-server-url="http://evil.localhost:1"'
+        ' data-redirect-uri="http://evil.localhost:1/cb"></form>'
+    )
+    page = context.new_page()
+    page.goto(site.url())
+    assert page.evaluate("document.currentScript instanceof HTMLFormElement")
+    expect(page.get_by_role("link", name="Powered by Legion")).to_have_attribute(
+        "href", f"{legion.url}/"
+    )
+    expect(page.locator(".legion-chat-widget")).to_have_count(1)

@@ -149,6 +149,18 @@ def test_demo_page_options_are_checked(demo_server):
     assert "alert(1)" not in page
 
 
+def test_demo_opened_at_another_name_goes_to_the_public_url(demo_server):
+    """localhost for 127.0.0.1: the sign-in could not hand its answer across origins, so
+    the page sends the newcomer to the address that works."""
+    port = demo_server.url.rsplit(":", 1)[1]
+    response = httpx.get(
+        f"{demo_server.url}/demo?theme=light", headers={"Host": f"localhost:{port}"}
+    )
+    assert response.status_code == 302
+    assert response.headers["location"] == f"{demo_server.url}/demo?theme=light"
+    assert get(demo_server, "/demo").status_code == 200
+
+
 def test_demo_callback_page_loads_the_widget_in_callback_mode(demo_server):
     response = get(demo_server, "/demo/callback?code=x&state=y")
     assert response.status_code == 200

@@ -1073,9 +1073,13 @@
     mount(target || document.body, options);
   }
 
+  // Only a real script element: page markup can shadow document.currentScript
+  // (<form name="currentScript" data-client-id=...>), and must not choose the server.
+  var current = document.currentScript;
   var script =
-    document.currentScript ||
-    document.querySelector("script[data-legion-callback],script[data-client-id][src*='widget']");
+    current instanceof HTMLScriptElement
+      ? current
+      : document.querySelector("script[data-legion-callback],script[data-client-id][src*='widget']");
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : "";
 
   // A page may set window.LegionChat = {strings: {...}} before this file loads.
