@@ -316,3 +316,20 @@ def test_serve_refuses_a_busy_port_and_an_unknown_default_model(tmp_path):
     result = _run({**env, "LEGION_DEFAULT_MODEL": "gpt-9"}, "serve", "--port", port)
     assert result.returncode == 1
     assert "LEGION_DEFAULT_MODEL 'gpt-9' is not in the catalog" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://127.0.0.1:1/0", "cannot reach Redis at LEGION_REDIS_URL"),
+        ("localhost:6379", "LEGION_REDIS_URL is not a Redis URL"),
+    ],
+)
+def test_serve_refuses_a_redis_it_cannot_use(tmp_path, url, message):
+    env = {"LEGION_DATABASE_URL": f"sqlite:///{tmp_path / 'legion.db'}", "LEGION_REDIS_URL": url}
+    from tests.support.server import free_port
+
+    result = _run(env, "serve", "--port", str(free_port()))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: " + message)
+    assert "Traceback" not in result.stderr

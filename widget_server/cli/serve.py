@@ -76,6 +76,8 @@ def _check_port_free(host: str, port: int) -> None:
 
 async def _prepare(config: Config, demo: bool) -> None:
     """Migrate (and seed the demo) once, before any worker starts."""
+    if config.redis_url:
+        await _check_redis(config.redis_url)
     async with open_database(config) as db:
         if demo:
             from ..demo import ensure_demo
@@ -85,6 +87,23 @@ async def _prepare(config: Config, demo: bool) -> None:
             print(f"Demo login: {setup.email} / {setup.password}")
             print(f"Demo app:   {setup.client_id}")
     print(f"Legion widget server on {config.public_url}", flush=True)
+
+
+async def _check_redis(url: str) -> None:
+    """Fail at start-up, in one line, rather than on every rate-limited request later."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        client = Redis.from_url(url, socket_connect_timeout=5)
+    except ValueError as error:
+        raise ConfigError(f"LEGION_REDIS_URL is not a Redis URL: {error}") from None
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        raise ConfigError(f"cannot reach Redis at LEGION_REDIS_URL: {error}") from None
+    finally:
+        await client.aclose()
 
 
 def _run_hypercorn(args: argparse.Namespace) -> int:
