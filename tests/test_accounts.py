@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -174,6 +177,95 @@ def test_successful_logins_are_not_throttled(server, unique_email):
     server.create_user(email, DEFAULT_PASSWORD)
     for _ in range(12):
         assert Person(server.url).login(email, DEFAULT_PASSWORD).status_code == 303
+
+
+def _post_later(server, action: str, fields: dict[str, str], **kwargs) -> Callable:
+    """A form fetched now (its own session and CSRF token), to be posted when called."""
+    person = Person(server.url)
+    form = form_with_action(person.get(action).text, action)
+    return lambda: person.submit(form, fields, **kwargs)
+
+
+def _all_at_once(posts: list[Callable]) -> list[requests.Response]:
+    """Send the posts from as many threads, released together."""
+    start = threading.Barrier(len(posts))
+
+    def send(post):
+        start.wait()
+        return post()
+
+    with ThreadPoolExecutor(len(posts)) as pool:
+        return list(pool.map(send, posts))
+
+
+def test_parallel_wrong_passwords_are_checked_no_more_often_than_the_limit(
+    make_server, unique_email
+):
+    server = make_server(env={"LEGION_LOGIN_MAX_FAILURES": "5"})
+    email = unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    guess = {"email": email, "password": "wrong password"}
+    answers = _all_at_once([_post_later(server, "/login", guess) for _ in range(30)])
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [401] * 5 + [429] * 25
+    for refused in (a for a in answers if a.status_code == 429):
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "Too many failed logins" in refused.text
+    assert Person(server.url).login(email, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_successful_logins_in_parallel_and_in_a_row_are_not_counted(make_server, unique_email):
+    server = make_server(env={"LEGION_LOGIN_MAX_FAILURES": "3"})
+    email, typo = unique_email(), unique_email()
+    server.create_user(email, DEFAULT_PASSWORD)
+    for _ in range(2):  # the address is one failure away from the limit
+        assert Person(server.url).login(typo, DEFAULT_PASSWORD).status_code == 401
+    right = {"email": email, "password": DEFAULT_PASSWORD}
+    answers = _all_at_once([_post_later(server, "/login", right) for _ in range(10)])
+    assert [answer.status_code for answer in answers] == [303] * 10
+    for _ in range(40):
+        assert Person(server.url).login(email, DEFAULT_PASSWORD).status_code == 303
+    # None of those successes was left counted: one failure remains before the limit.
+    assert Person(server.url).login(typo, DEFAULT_PASSWORD).status_code == 401
+    assert Person(server.url).login(email, DEFAULT_PASSWORD).status_code == 429
+
+
+def _registration(server, unique_email, **kwargs) -> Callable:
+    fields = {"email": unique_email(), "password": "a long password"}
+    return _post_later(server, "/register", fields, **kwargs)
+
+
+def test_registrations_from_one_address_are_limited(make_server, unique_email):
+    server = make_server(env={"LEGION_REGISTER_MAX_PER_ADDRESS": "3"})
+    answers = _all_at_once([_registration(server, unique_email) for _ in range(8)])
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [303] * 3 + [429] * 5
+    for refused in (a for a in answers if a.status_code == 429):
+        assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+        assert "Too many accounts" in refused.text
+    # Naming another address does not help unless a proxy is trusted.
+    elsewhere = _registration(server, unique_email, headers={"X-Forwarded-For": "10.9.9.9"})
+    assert elsewhere().status_code == 429
+
+
+def test_registration_limit_counts_the_forwarded_address_and_reopens(make_server, unique_email):
+    server = make_server(
+        env={
+            "LEGION_REGISTER_MAX_PER_ADDRESS": "2",
+            "LEGION_REGISTER_WINDOW": "2",
+            "LEGION_TRUSTED_PROXY_HOPS": "1",
+        }
+    )
+    first = {"headers": {"X-Forwarded-For": "10.0.0.1"}}
+    for _ in range(2):
+        assert _registration(server, unique_email, **first)().status_code == 303
+    refused = _registration(server, unique_email, **first)()
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 2
+    second = {"headers": {"X-Forwarded-For": "10.0.0.2"}}
+    assert _registration(server, unique_email, **second)().status_code == 303
+    time.sleep(2.2)
+    assert _registration(server, unique_email, **first)().status_code == 303
 
 
 # ---------------------------------------------------------------- the account page

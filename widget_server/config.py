@@ -37,6 +37,9 @@ class Limits:
 
     login_max_failures: int = 10
     login_failure_window_s: int = 15 * 60
+    # Each registration costs an Argon2 hash (64 MiB, tens of ms), so one address gets a few.
+    registrations_per_address: int = 20
+    registration_window_s: int = 60 * 60
     token_requests_per_minute: int = 1200
     # The wallet is the real bound on spending; these only stop floods.
     chat_requests_per_minute_per_token: int = 600
@@ -156,6 +159,10 @@ def _limits_from_env(env: Mapping[str, str]) -> Limits:
         login_failure_window_s=_int(
             env, "LEGION_LOGIN_FAILURE_WINDOW", defaults.login_failure_window_s
         ),
+        registrations_per_address=_int(
+            env, "LEGION_REGISTER_MAX_PER_ADDRESS", defaults.registrations_per_address
+        ),
+        registration_window_s=_int(env, "LEGION_REGISTER_WINDOW", defaults.registration_window_s),
         token_requests_per_minute=_int(
             env, "LEGION_TOKEN_RATE_LIMIT", defaults.token_requests_per_minute
         ),

@@ -62,6 +62,19 @@ def account_form(view):
     return checked
 
 
+def client_address() -> str:
+    """The address that throttles count: the peer, or what trusted proxies forwarded
+    (``LEGION_TRUSTED_PROXY_HOPS``, applied by the ASGI wrapper before we see it)."""
+    return request.remote_addr or "unknown"
+
+
+def _about(seconds: int) -> str:
+    """A wait in words, for the 429 pages (``Retry-After`` has the exact seconds)."""
+    if seconds < 60:
+        return "under a minute"
+    return f"about {round(seconds / 60)} minute(s)"
+
+
 @blueprint.get("/register")
 async def register_page():
     return await render_template(
@@ -77,19 +90,28 @@ async def register():
     form = await checked_form()
     if form is None:
         return await csrf_failure()
+    db, config = services().db, services().config
     email, next_url = form.get("email", ""), safe_next(form.get("next"))
-    try:
-        user = await create_user(services().db, email=email, password=form.get("password", ""))
-    except ValidationError as error:
+
+    async def refused(message: str, status: int):
         page = await render_template(
             "register.html",
-            error=error.message,
+            error=message,
             email=email,
             next=next_url,
             min_password=MIN_PASSWORD_LENGTH,
             user=None,
         )
-        return page, 400
+        return page, status
+
+    wait = await throttle.start_registration(db, config.limits, client_address())
+    if wait:
+        message = f"Too many accounts created from here. Try again in {_about(wait)}."
+        return (*await refused(message, 429), {"Retry-After": str(wait)})
+    try:
+        user = await create_user(db, email=email, password=form.get("password", ""))
+    except ValidationError as error:
+        return await refused(error.message, 400)
     await log_in(user)
     return see_other(next_url)
 
@@ -108,7 +130,6 @@ async def login():
         return await csrf_failure()
     db, config = services().db, services().config
     email, next_url = form.get("email", ""), safe_next(form.get("next"))
-    address = request.remote_addr or "unknown"
 
     async def failed(message: str, status: int):
         page = await render_template(
@@ -116,18 +137,17 @@ async def login():
         )
         return page, status
 
-    wait = await throttle.seconds_until_allowed(db, config.limits, email, address)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        page, status = await failed(
-            f"Too many failed logins. Try again in about {minutes} minute(s).", 429
-        )
-        return page, status, {"Retry-After": str(wait)}
-    user = await authenticate(db, email, form.get("password", ""))
+    attempt = await throttle.start_login(db, config.limits, email, client_address())
+    if attempt.wait_s:
+        message = f"Too many failed logins. Try again in {_about(attempt.wait_s)}."
+        return (*await failed(message, 429), {"Retry-After": str(attempt.wait_s)})
+    user = None
+    try:
+        user = await authenticate(db, email, form.get("password", ""))
+    finally:
+        await throttle.finish_login(db, config.limits, attempt, email, succeeded=user is not None)
     if user is None:
-        await throttle.record_failure(db, config.limits, email, address)
         return await failed("Wrong email or password.", 401)
-    await throttle.clear_account_failures(db, email)
     await log_in(user)
     return see_other(next_url)
 
