@@ -23,6 +23,12 @@ use Symfony\Component\DependencyInjection\ContainerInterface;
  * and server come from the module's settings. The markup is the same for every visitor
  * (no per-visitor data), so it is cached with the settings' cache tag.
  *
+ * The element carries only the presentational options. Content can hold an element that
+ * looks just like this one (any text format that allows data-* attributes keeps them),
+ * so the server URL, the Client ID and the Redirect URI reach the browser as
+ * drupalSettings.legionIntegration instead, which no content can write; the behavior
+ * (js/legion-integration.js) takes where to connect only from there.
+ *
  * The annotation is read by Drupal 10.0-10.2, the attribute by 10.2 and later.
  *
  * @Block(
@@ -149,6 +155,9 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
     $settings = $this->configFactory->get(self::SETTINGS);
     $client_id = (string) $settings->get('client_id');
     $server_url = (string) $settings->get('server_url');
+    // The markup and the drupalSettings attached to it depend on the settings (cache
+    // tag), the Redirect URI also on the site's URL (url.site); an empty block keeps
+    // the same metadata, so it renders once the module is configured.
     $build = [
       '#cache' => [
         'tags' => $settings->getCacheTags(),
@@ -158,11 +167,10 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
     if ($client_id === '' || $server_url === '') {
       return $build;
     }
+    // Only what a site builder chooses goes on the element; where to connect goes to
+    // drupalSettings, which content can't write.
     $options = SettingsRules::chatOptions($this->configuration);
     $config = [
-      'serverUrl' => $server_url,
-      'clientId' => $client_id,
-      'redirectUri' => RedirectUri::build($this->languageManager),
       'position' => $options['position'],
       'theme' => $options['theme'],
     ];
@@ -176,7 +184,16 @@ final class LegionChatBlock extends BlockBase implements ContainerFactoryPluginI
         'class' => ['legion-integration-chat', 'legion-integration-chat--' . $options['position']],
         'data-legion-config' => json_encode($config, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR),
       ],
-      '#attached' => ['library' => ['legion_integration/chat']],
+      '#attached' => [
+        'library' => ['legion_integration/chat'],
+        'drupalSettings' => [
+          'legionIntegration' => [
+            'serverUrl' => $server_url,
+            'clientId' => $client_id,
+            'redirectUri' => RedirectUri::build($this->languageManager),
+          ],
+        ],
+      ],
     ];
   }
 

@@ -33,10 +33,17 @@ final class LegionChatBlockTest extends UnitTestCase {
   }
 
   /**
-   * The widget configuration the block hands to the browser.
+   * The chat element's own settings: its data-legion-config attribute.
    */
-  private function widgetConfig(array $build): array {
+  private function elementConfig(array $build): array {
     return json_decode($build['#attributes']['data-legion-config'], TRUE, 8, JSON_THROW_ON_ERROR);
+  }
+
+  /**
+   * The site's settings the block attaches for the behavior (drupalSettings).
+   */
+  private function siteSettings(array $build): array {
+    return $build['#attached']['drupalSettings']['legionIntegration'];
   }
 
   /**
@@ -63,14 +70,41 @@ final class LegionChatBlockTest extends UnitTestCase {
     $this->assertSame('div', $build['#tag']);
     $this->assertContains('legion-integration-chat', $build['#attributes']['class']);
     $this->assertSame(['legion_integration/chat'], $build['#attached']['library']);
+    $this->assertSame(['legionIntegration'], array_keys($build['#attached']['drupalSettings']));
     $this->assertSame([
       'serverUrl' => 'https://legion.example',
       'clientId' => 'lgn_abc123',
       'redirectUri' => 'https://drupal.example/legion-callback',
+    ], $this->siteSettings($build));
+    $this->assertSame([
       'position' => 'inline',
       'theme' => 'light',
       'placeholder' => 'Ask me anything...',
-    ], $this->widgetConfig($build));
+    ], $this->elementConfig($build));
+  }
+
+  /**
+   * Content can forge the element, so it carries nothing about where to connect.
+   *
+   * @covers ::build
+   */
+  public function testTheElementCarriesOnlyThePresentationalSettings(): void {
+    $build = $this->block([
+      'position' => 'bottom-left',
+      'theme' => 'auto',
+      'serverUrl' => 'https://evil.example',
+      'clientId' => 'lgn_attacker',
+      'redirectUri' => 'https://evil.example/callback',
+    ])->build();
+    $this->assertSame(['position' => 'bottom-left', 'theme' => 'auto'], $this->elementConfig($build));
+    $attribute = $build['#attributes']['data-legion-config'];
+    foreach (['legion.example', 'lgn_', 'legion-callback', 'evil.example'] as $site_value) {
+      $this->assertStringNotContainsString($site_value, $attribute);
+    }
+    $this->assertSame(['class', 'data-legion-config'], array_keys($build['#attributes']));
+    $this->assertSame('https://legion.example', $this->siteSettings($build)['serverUrl']);
+    $this->assertSame('lgn_abc123', $this->siteSettings($build)['clientId']);
+    $this->assertSame('https://drupal.example/legion-callback', $this->siteSettings($build)['redirectUri']);
   }
 
   /**
@@ -81,18 +115,22 @@ final class LegionChatBlockTest extends UnitTestCase {
    */
   public function testTheRedirectUriHasNoLanguagePrefix(): void {
     $languages = $this->multilingualSite('fr');
-    $config = $this->widgetConfig($this->block([], ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example'], $languages)->build());
-    $this->assertSame('https://drupal.example/legion-callback', $config['redirectUri']);
+    $site = $this->siteSettings($this->block([], ['client_id' => 'lgn_abc123', 'server_url' => 'https://legion.example'], $languages)->build());
+    $this->assertSame('https://drupal.example/legion-callback', $site['redirectUri']);
   }
 
   /**
+   * The drupalSettings depend on the settings too: the metadata rides with them.
+   *
    * @covers ::build
    * @covers ::getCacheTags
    */
   public function testBuildIsCachedWithTheSettingsTagAndNoVisitorData(): void {
     $block = $this->block();
     $build = $block->build();
+    $this->assertArrayHasKey('drupalSettings', $build['#attached']);
     $this->assertContains('config:legion_integration.settings', $build['#cache']['tags']);
+    $this->assertContains('url.site', $build['#cache']['contexts']);
     $this->assertContains('config:legion_integration.settings', $block->getCacheTags());
     $this->assertNotContains('user', $build['#cache']['contexts']);
     $this->assertNotContains('session', $build['#cache']['contexts']);
@@ -104,7 +142,7 @@ final class LegionChatBlockTest extends UnitTestCase {
    */
   public function testUnknownValuesFallBackToDefaults(): void {
     $build = $this->block(['position' => '"><script>alert(1)</script>', 'theme' => 'javascript:alert(1)', 'placeholder' => '" onerror="alert(1)'])->build();
-    $config = $this->widgetConfig($build);
+    $config = $this->elementConfig($build);
     $this->assertSame('bottom-right', $config['position']);
     $this->assertSame('dark', $config['theme']);
     $this->assertSame('" onerror="alert(1)', $config['placeholder']);
@@ -120,8 +158,8 @@ final class LegionChatBlockTest extends UnitTestCase {
     $this->assertStringNotContainsString('<', $json);
     $this->assertStringNotContainsString('>', $json);
     $this->assertStringNotContainsString('"><', $json);
-    $this->assertStringNotContainsString('script', $this->widgetConfig($build)['placeholder']);
-    $this->assertStringNotContainsString('<', $this->widgetConfig($build)['placeholder']);
+    $this->assertStringNotContainsString('script', $this->elementConfig($build)['placeholder']);
+    $this->assertStringNotContainsString('<', $this->elementConfig($build)['placeholder']);
   }
 
   /**
@@ -150,8 +188,8 @@ final class LegionChatBlockTest extends UnitTestCase {
       $this->assertStringNotContainsString('MemoryConfigFactory', $serialized);
       $this->assertStringNotContainsString('LanguageManager', $serialized);
       $woken = unserialize($serialized);
-      $this->assertSame($this->widgetConfig($block->build()), $this->widgetConfig($woken->build()));
-      $this->assertSame('https://drupal.example/legion-callback', $this->widgetConfig($woken->build())['redirectUri']);
+      $this->assertSame($block->build(), $woken->build());
+      $this->assertSame('https://drupal.example/legion-callback', $this->siteSettings($woken->build())['redirectUri']);
     }
     finally {
       \Drupal::setContainer(NULL);
