@@ -232,3 +232,31 @@ def test_a_refresh_that_is_not_answered_keeps_the_connection(
     assert widget.ask("And now?").startswith("Fake openai reply: And now?")
     assert widget.stored_tokens()["refresh_token"] != before["refresh_token"]
     assert len(traffic.refreshes) == 2
+
+
+STORAGE_THAT_THROWS = """
+for (const name of ['getItem', 'setItem', 'removeItem']) {
+  Storage.prototype[name] = function () {
+    throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+  };
+}
+"""
+
+
+def test_without_usable_storage_a_session_lasts_as_long_as_the_page(
+    legion, site, embed, visitor, context
+):
+    """Some private modes throw on every storage call: the widget keeps its tokens in
+    memory instead, so the visitor chats on until they leave the page."""
+    context.add_init_script(STORAGE_THAT_THROWS)
+    embed()
+    page = context.new_page()
+    page.goto(site.url())
+    widget = Widget(page)
+    widget.connect(visitor())
+    widget.expect_connected()
+    assert widget.ask("First").startswith("Fake openai reply: First")
+    assert widget.ask("Second").startswith("Fake openai reply: Second")
+    page.reload()
+    widget.open()
+    expect(widget.connect_button).to_be_visible()  # nothing outlived the page

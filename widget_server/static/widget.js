@@ -203,8 +203,13 @@
 
   // ------------------------------------------------------------------ storage
 
+  // What could not be stored (storage missing, blocked, full, or throwing in a private
+  // mode) is kept here instead, so that a session then lasts as long as the page.
+  var unstored = {};
+
   /** Storage that may be missing or throw (private modes, blocked cookies). */
   function read(store, key) {
+    if (Object.prototype.hasOwnProperty.call(unstored, store + key)) return unstored[store + key];
     try {
       var raw = window[store].getItem(key);
       return raw ? JSON.parse(raw) : null;
@@ -217,8 +222,9 @@
     try {
       if (value == null) window[store].removeItem(key);
       else window[store].setItem(key, JSON.stringify(value));
+      delete unstored[store + key];
     } catch (e) {
-      /* storage unavailable: the session lasts as long as the page */
+      unstored[store + key] = value == null ? null : value;
     }
   }
 
