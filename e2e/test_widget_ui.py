@@ -167,11 +167,12 @@ def test_keyboard_only(legion, site, embed, visitor, context):
     widget = Widget(page)
     expect(widget.launcher).to_be_visible()
     page.keyboard.press("Tab")
-    assert focused_control(page) == "Open chat"
+    assert focused_control(page) == "Minimize chat"  # the panel started open
     assert widget.launcher.evaluate("b => getComputedStyle(b).outlineStyle") == "solid"
-    page.keyboard.press("Enter")  # the panel started open: this closes it...
+    page.keyboard.press("Enter")
     expect(page.locator(".legion-chat-widget .panel")).to_be_hidden()
-    page.keyboard.press("Enter")  # ...and this opens it, with the focus on Connect
+    assert focused_control(page) == "Open chat"
+    page.keyboard.press("Enter")  # opens it again, with the focus on Connect
     assert focused_control(page) == "Connect"
     with page.expect_popup() as opened:
         page.keyboard.press("Enter")
@@ -244,13 +245,14 @@ def test_host_page_css_does_not_reach_the_widget(legion, site, embed, context):
 def test_strings_can_be_replaced_for_another_language(legion, site, embed, context):
     embed(placeholder="Frag mich etwas...")
     site.head = (
-        "<script>window.LegionChat = {strings: {open: 'Chat öffnen', connect: 'Verbinden',"
+        "<script>window.LegionChat = {strings: {open: 'Chat öffnen', minimize: 'Chat minimieren',"
+        " connect: 'Verbinden',"
         " title: 'Unterhaltung', poweredBy: 'Betrieben von Legion'}};</script>"
     )
     page = context.new_page()
     page.goto(site.url())
     expect(page.get_by_role("button", name="Verbinden")).to_be_visible()
-    page.get_by_role("button", name="Chat öffnen").click()  # closes the open panel
+    page.get_by_role("button", name="Chat minimieren").click()
     expect(page.get_by_role("button", name="Verbinden")).to_be_hidden()
     page.get_by_role("button", name="Chat öffnen").click()
     expect(page.get_by_role("button", name="Verbinden")).to_be_visible()

@@ -21,7 +21,8 @@ TOKENS_PREFIX = "legionchat:tokens:"
 class Widget:
     def __init__(self, page: Page, placeholder: str = DEFAULT_PLACEHOLDER) -> None:
         self.page = page
-        self.launcher = page.get_by_role("button", name="Open chat")
+        # By its class: its name says what a click does ("Open chat" or "Minimize chat").
+        self.launcher = page.locator(".legion-chat-widget .launcher")
         self.connect_button = page.get_by_role("button", name="Connect", exact=True)
         self.send_button = page.get_by_role("button", name="Send", exact=True)
         self.stop_button = page.get_by_role("button", name="Stop", exact=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
 import httpx
@@ -361,3 +362,29 @@ def test_raw_sse_framing(spender, fake):
     assert raw.endswith("data: [DONE]\n\n")
     assert all(block.startswith("data: ") for block in raw.strip().split("\n\n"))
     assert streamed_text(sse_payloads(raw)) == "a b"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code", "shown"),
+    [
+        (400, b'{"error": {"message": "max_tokens: too large"}}', "invalid_request", True),
+        # About this server's account, not the visitor's request: not shown, and a 502.
+        (
+            400,
+            b'{"type": "error", "error": {"type": "invalid_request_error",'
+            b' "message": "Your credit balance is too low to access the Anthropic API."}}',
+            "upstream_error",
+            False,
+        ),
+        (401, b'{"error": {"message": "Incorrect API key provided: sk-abc...wxyz"}}', None, False),
+        (429, b'{"error": {"message": "Rate limit reached in organization org-123"}}', None, False),
+    ],
+)
+def test_which_provider_messages_reach_the_client(status, body, code, shown):
+    from widget_server.gateway.errors import from_status
+
+    error = from_status("Example", status, body, None)
+    if code:
+        assert error.code == code
+    detail = json.loads(body)["error"]["message"]
+    assert (detail in error.message) is shown

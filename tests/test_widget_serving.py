@@ -159,6 +159,9 @@ def test_demo_opened_at_another_name_goes_to_the_public_url(demo_server):
     assert response.status_code == 302
     assert response.headers["location"] == f"{demo_server.url}/demo?theme=light"
     assert get(demo_server, "/demo").status_code == 200
+    host = httpx.URL(demo_server.url).host
+    for same in (host.upper(), f"{host}:1"):  # the same name: never a redirect loop
+        assert get(demo_server, "/demo", Host=same).status_code == 200
 
 
 def test_demo_callback_page_loads_the_widget_in_callback_mode(demo_server):

@@ -3,10 +3,12 @@
 The charge is the real usage priced by :mod:`.pricing`. It is normally within what was
 reserved; when a provider reports more (it ignored ``max_tokens``, or counts tokens its own
 way), the rest comes from what the wallet has free beyond every hold and within the
-monthly limit, and only past that is the charge cut down: a wallet never goes below zero
-or past its limit. Settling takes the charge from the balance, un-holds the whole
-reservation and writes the ledger row (user, app, model, tokens, provider cost, margin,
-developer earning, platform) atomically: a crash leaves either all of it or none of it.
+monthly limit, and only past that is the charge cut down: a wallet never goes below zero,
+nor past its limit (unless the user lowered the limit while the call ran: the hold, taken
+under the old limit, is still honoured). Settling takes the charge from the balance,
+un-holds the whole reservation and writes the ledger row (user, app, model, tokens,
+provider cost, margin, developer earning, platform) atomically: a crash leaves either all
+of it or none of it.
 """
 
 from __future__ import annotations

@@ -21,9 +21,13 @@ async def open_database(config: Config | None = None) -> AsyncIterator[Database]
     try:
         try:
             await upgrade(db)
-        except (OSError, SQLAlchemyError, TypeError) as error:
-            # Unreachable host, refused connection, wrong password, unknown database, or
-            # a URL option the driver doesn't take: one line for the operator, no traceback.
+        except (OSError, SQLAlchemyError) as error:
+            # Unreachable host, refused connection, wrong password, unknown database: one
+            # line for the operator, no traceback.
+            raise ConfigError(f"cannot open the database: {_reason(error)}") from error
+        except TypeError as error:
+            if "connect() got an unexpected keyword" not in str(error):
+                raise  # a bug, not a mistake in the URL
             raise ConfigError(f"cannot open the database: {_reason(error)}") from error
         yield db
     finally:

@@ -120,7 +120,7 @@ async def _reserve_uncancelled(
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
         margin_bp, default_model, preferences = settings
         current = plan
-        if not request.model and default_model != caller.app.default_model:
+        if not request.model and default_model != plan.app_default_model:
             current = plan_call(gateway, request, default_model)  # may raise its 404
         preferences = (preferences or "") if request.user_preferences else ""
         amount = worst_case_micros(
@@ -146,7 +146,8 @@ async def check_affordable(
     gateway: Gateway, caller: Caller, request: ChatRequest, plan: Plan
 ) -> None:
     """Raise the 402 a reservation would get, without holding anything (for the 429 path:
-    an empty wallet is a 402, never a 429 that clients would retry)."""
+    an empty wallet is a 402, never a 429 that clients would retry). It prices with the
+    token cache's app settings: only the choice between 402 and 429 can be 30 s stale."""
     from ..billing.wallet import get_wallet
 
     wallet = await get_wallet(gateway.db, caller.user_id)

@@ -77,9 +77,11 @@ async def _until_first_byte(provider: Provider, tab: Tab, meter: Meter):
     is charged) and becomes the API error: the provider's own, or a logged 502 when our
     adapter could not read its answer.
 
-    A client that leaves meanwhile has still sent its prompt to the provider, which bills
-    it: the prompt is charged (the provider's count where it sent one, else an estimate),
-    so that abandoned requests can't make the provider work for free.
+    A client that leaves meanwhile has, all but always, had its prompt sent to the provider,
+    which bills it: the prompt is charged (the provider's count where it sent one, else an
+    estimate), so that abandoned requests can't make the provider work for free. (Only a
+    client leaving while the connection to the provider is still being made pays for a
+    prompt the provider never read.)
     """
     try:
         yield

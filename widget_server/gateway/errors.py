@@ -88,7 +88,8 @@ def from_status(provider: str, status: int, body: bytes, retry_after: str | None
     failures), so they are logged, and every site visitor reads a message of ours.
     """
     detail = provider_message(body)
-    if status in (400, 413, 422) and b"API_KEY_INVALID" not in body:
+    about_us = b"API_KEY_INVALID" in body or b"credit balance" in body.lower()
+    if status in (400, 413, 422) and not about_us:
         suffix = f": {detail}" if detail else "."
         return UpstreamError(
             400, "invalid_request", f"The {provider} API rejected the request{suffix}"
@@ -98,8 +99,8 @@ def from_status(provider: str, status: int, body: bytes, retry_after: str | None
         return upstream_overloaded(
             f"The {provider} API is overloaded or rate-limited; try again shortly.", retry_after
         )
-    if status in (400, 401, 403):  # a 400 here is Gemini's answer to a bad key
-        return upstream_failed(f"The {provider} API refused this server's API key.")
+    if status in (400, 401, 403):  # a 400 here: Gemini's bad key, Anthropic's empty credit
+        return upstream_failed(f"The {provider} API refused this server's account.")
     if status in (408, 504):
         return upstream_timeout(f"The {provider} API timed out.")
     return upstream_failed(f"The {provider} API failed with HTTP {status}.")

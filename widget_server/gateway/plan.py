@@ -20,6 +20,7 @@ OPENAI_COMPATIBLE = ("openai", "xai")
 class Plan:
     model: Model
     max_tokens: int  # the output cap sent upstream: the reservation's worst case
+    app_default_model: str | None  # what it was planned with (when the request names none)
 
 
 def plan_call(gateway: Gateway, chat: ChatRequest, app_default_model: str | None) -> Plan:
@@ -27,7 +28,7 @@ def plan_call(gateway: Gateway, chat: ChatRequest, app_default_model: str | None
     model = gateway.resolve_model(chat.model, app_default_model)
     _check_features(chat, model)
     max_tokens = chat.max_tokens or min(gateway.config.default_max_tokens, model.max_output_tokens)
-    return Plan(model, max_tokens)
+    return Plan(model, max_tokens, app_default_model)
 
 
 def _check_features(chat: ChatRequest, model: Model) -> None:

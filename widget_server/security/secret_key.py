@@ -47,14 +47,31 @@ def _key_beside(database_path: Path) -> str:
             os.link(temporary, path)
         except FileExistsError:
             pass  # another worker was first: use its key
+        except OSError:  # a file system without hard links: create it in place
+            return _create_in_place(path, key)
         else:
             return key
         finally:
             os.unlink(temporary)
-    key = path.read_text().strip()
-    if not key:
-        raise RuntimeError(f"{path} is empty; delete it to generate a new key")
+    return path.read_text().strip() or _empty(path)
+
+
+def _create_in_place(path: Path, key: str) -> str:
+    """The fallback: exclusive creation, then the write (a worker starting in between may
+    read an empty file and is told so)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip() or _empty(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     return key
+
+
+def _empty(path: Path) -> str:
+    raise RuntimeError(f"{path} is empty; delete it to generate a new key")
 
 
 async def _key_in_database(db: Database) -> str:

@@ -39,6 +39,7 @@
   var STRINGS = {
     title: "Chat",
     open: "Open chat",
+    minimize: "Minimize chat",
     close: "Close chat",
     connect: "Connect",
     disconnect: "Disconnect",
@@ -597,7 +598,7 @@
       ? el("button", {
           type: "button",
           class: "launcher",
-          "aria-label": s.open,
+          "aria-label": startsOpen() ? s.minimize : s.open,
           "aria-expanded": String(startsOpen()),
           "aria-controls": "panel",
           onclick: function () {
@@ -635,7 +636,10 @@
 
     function open() {
       panel.hidden = false;
-      launcher && launcher.setAttribute("aria-expanded", "true");
+      if (launcher) {
+        launcher.setAttribute("aria-expanded", "true");
+        launcher.setAttribute("aria-label", s.minimize);
+      }
       (composer.hidden ? connectButton : input).focus();
       log.scrollTop = log.scrollHeight;
       remember("open");
@@ -644,6 +648,7 @@
     function close() {
       panel.hidden = true;
       launcher.setAttribute("aria-expanded", "false");
+      launcher.setAttribute("aria-label", s.open);
       launcher.focus();
       remember("closed");
     }
@@ -893,8 +898,8 @@
             // Not refused, only not answered now (offline, throttled, a server error): the
             // token is perhaps unspent, so it is kept, the lock goes, and a later try may
             // use it. Only a refusal (400/401/403) ends the connection.
-            if (e.code === "network" || e.status >= 500) return done(ChatError("network"));
             if (e.status === 429) return done(ChatError("rate"));
+            if ([400, 401, 403].indexOf(e.status) < 0) return done(ChatError("network"));
           }
           write("localStorage", tokensKey, fresh);
           done(fresh ? null : ChatError("reconnect"), fresh);
@@ -1085,7 +1090,10 @@
   var script =
     current instanceof HTMLScriptElement
       ? current
-      : document.querySelector("script[data-legion-callback],script[data-client-id][src*='widget']");
+      : Document.prototype.querySelector.call(
+          document,
+          "script[data-legion-callback],script[data-client-id][src*='widget']"
+        );
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : "";
 
   // A page may set window.LegionChat = {strings: {...}} before this file loads.

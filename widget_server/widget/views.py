@@ -6,6 +6,8 @@ site would use, so that the demo proves the widget needs nothing more.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from quart import Blueprint, Response, abort, redirect, render_template, request
 
 from ..demo import DEMO_CALLBACK_PATH, DEMO_EMAIL, DEMO_PASSWORD, demo_client_id
@@ -65,10 +67,12 @@ async def demo_page():
     client_id = await demo_client_id(services().db) if config.demo else None
     if client_id is None:
         abort(404)
-    if request.host_url.rstrip("/") != config.public_origin:
+    if urlsplit("//" + request.host).hostname != urlsplit(config.public_url).hostname:
         # Opened at another name for this server (localhost for 127.0.0.1): the page would
         # embed the widget for the public URL's origin, and the sign-in could never hand
-        # its answer back across origins. Go to the one address that works.
+        # its answer back across origins. Go to the one address that works. (Only the
+        # name is compared, case-blind: a scheme or port that differs behind a proxy
+        # must not send the browser round in circles.)
         query = request.query_string.decode()
         return redirect(config.public_url + "/demo" + ("?" + query if query else ""), 302)
     position = request.args.get("position", "inline")
