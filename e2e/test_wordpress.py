@@ -5,8 +5,9 @@ Redirect URI on Settings > Legion AI, registers an app with it and pastes the Cl
 a page gets ``[legion_chat ...]``; a visitor connects through the popup and the plugin's
 callback page and chats with a streamed reply. Once with pretty permalinks and once with
 plain ones. Then attacks: markup in every shortcode attribute and block setting, an
-author's forged chat element pointing at another server, a subscriber at the settings,
-page caches. Last, deactivate and uninstall leave nothing.
+author's forged chat element and settings pointing at another server, a subscriber at the
+settings, page caches; and a JS optimizer that strips and moves the plugin's script tags.
+Last, deactivate and uninstall leave nothing.
 
 One WordPress serves the whole module (installing one takes seconds), and the Legion
 server and fake LLM provider are the browser suite's shared ones (``e2e/conftest.py``);
@@ -36,7 +37,8 @@ pytestmark = [pytest.mark.wordpress, pytest.mark.browser]
 
 SHORTCODE = '[legion_chat position="inline" theme="light" placeholder="Ask me anything..."]'
 CHAT = ".legion-ai-connect-chat"
-MOUNT_SCRIPT = "script#legion-ai-connect-js"
+SETTINGS_ID = "legion-ai-connect-settings"
+SETTINGS_BLOCK = f"script#{SETTINGS_ID}[type='application/json']"
 ATTACKS = (
     '"><script>window.__legion_pwned=1</script>',
     "javascript:window.__legion_pwned=2",
@@ -107,14 +109,10 @@ def chat_configs(page) -> list[dict]:
 
 
 def site_config(page) -> dict:
-    """The site's settings, which travel on the mount script's own tag."""
-    script = page.locator(MOUNT_SCRIPT)
-    expect(script).to_have_count(1)
-    return {
-        "serverUrl": script.get_attribute("data-legion-server-url"),
-        "clientId": script.get_attribute("data-legion-client-id"),
-        "redirectUri": script.get_attribute("data-legion-redirect-uri"),
-    }
+    """The site's settings, which travel in the plugin's JSON data block."""
+    block = page.locator(SETTINGS_BLOCK)
+    expect(block).to_have_count(1)
+    return json.loads(block.text_content())
 
 
 def widget_in(page, scope, placeholder: str) -> Widget:
@@ -344,8 +342,9 @@ def test_markup_in_every_attribute_and_setting_executes_nothing(
 
 
 def forged_chat_content(foreign: str) -> str:
-    """An author's post: a chat element and a script tag written by hand, each pointing at
-    ``foreign``, an element spoofing the mount script's id, and a real shortcode."""
+    """An author's post: a chat element, a settings block and script tags written by hand,
+    each pointing at ``foreign``, elements spoofing the ids of the plugin's settings block
+    and mount script, and a real shortcode."""
     forged = {
         "serverUrl": foreign,
         "clientId": "lgn_attacker",
@@ -354,6 +353,7 @@ def forged_chat_content(foreign: str) -> str:
         "theme": "dark",
         "placeholder": "Forged chat",
     }
+    site = {name: forged[name] for name in ("serverUrl", "clientId", "redirectUri")}
     site_attributes = (
         f'data-legion-server-url="{foreign}" data-legion-client-id="lgn_attacker" '
         f'data-legion-redirect-uri="{foreign}/callback"'
@@ -362,6 +362,8 @@ def forged_chat_content(foreign: str) -> str:
         [
             '<div class="legion-ai-connect-chat legion-ai-connect-chat--inline" '
             f"data-legion-config='{json.dumps(forged)}'></div>",
+            f'<div id="{SETTINGS_ID}">{html.escape(json.dumps(site), quote=False)}</div>',
+            f'<script type="application/json" id="{SETTINGS_ID}">{json.dumps(site)}</script>',
             f'<div id="legion-ai-connect-js" {site_attributes}></div>',
             f'<script id="legion-ai-connect-js" {site_attributes}></script>',
             '[legion_chat position="inline" placeholder="Real chat"]',
@@ -388,10 +390,11 @@ def test_a_forged_chat_element_in_an_authors_post_can_not_choose_the_server(
         author_context, wordpress.url, "Forged chat", forged_chat_content(foreign), kind="posts"
     )
     author_context.close()
-    # The post filter dropped the <script> but kept the forged data-* attributes.
+    # The post filter dropped the <script>s but kept the forged data-* attributes and ids.
     stored = wordpress.php(f"return get_post_field( 'post_content', {int(post['id'])} );")
     assert "<script" not in stored
     assert "lgn_attacker" in stored and "data-legion-config=" in stored
+    assert f'<div id="{SETTINGS_ID}">' in stored
 
     foreign_requests: list[str] = []
     context = visitor_page.context
@@ -414,6 +417,12 @@ def test_a_forged_chat_element_in_an_authors_post_can_not_choose_the_server(
         "clientId": app["client_id"],
         "redirectUri": redirect_uri,
     }
+    # The author's div with the block's id comes first in the page: getElementById would
+    # find it, not the plugin's block.
+    assert visitor_page.evaluate(
+        f"() => [document.getElementById('{SETTINGS_ID}').tagName,"
+        f" document.querySelectorAll('#{SETTINGS_ID}').length]"
+    ) == ["DIV", 2]
 
     # Both mount, and both with the site's own server: the forged element chose only how
     # its chat looks.
@@ -489,16 +498,22 @@ def test_chat_pages_carry_no_cookie_nonce_or_visitor_data(owner, wordpress, legi
     assert anonymous.status_code == 200
     assert "set-cookie" not in anonymous.headers
     assert "nonce" not in anonymous.text.lower()
-    scripts = re.findall(r"<script [^>]*legion-ai-connect[^>]*>", anonymous.text)
-    assert len(scripts) == 2  # the widget and the mount script, nothing inline
-    assert all(" defer" in tag for tag in scripts), scripts
-    assert anonymous.text.index("data-legion-config") < anonymous.text.index(scripts[0])
-    [widget_tag] = [tag for tag in scripts if "legion-ai-connect-widget-js" in tag]
-    [mount_tag] = [tag for tag in scripts if tag != widget_tag]
-    # The site's settings ride on the mount script; the widget's own tag has none (with a
-    # data-client-id it would start a chat by itself).
-    assert "data-legion-client-id=" in mount_tag and "data-legion-server-url=" in mount_tag
-    assert "data-client-id" not in widget_tag and "data-legion" not in widget_tag
+    tags = re.findall(r"<script [^>]*legion-ai-connect[^>]*>", anonymous.text)
+    assert len(tags) == 3, tags  # the settings block, the widget and the mount script
+    block_tag, *scripts = tags
+    assert block_tag == f'<script type="application/json" id="{SETTINGS_ID}">'
+    assert all(" src=" in tag and " defer" in tag for tag in scripts), scripts
+    assert [re.search(r"id=.([\w-]+)", tag).group(1) for tag in scripts] == [
+        "legion-ai-connect-widget-js",
+        "legion-ai-connect-js",
+    ]
+    # No setting on any script tag: the widget's own would start a chat by itself with a
+    # data-client-id. Nothing else inline.
+    assert not any("data-legion" in tag or "data-client-id" in tag for tag in scripts)
+    start = anonymous.text.index(block_tag) + len(block_tag)
+    block_text = anonymous.text[start : anonymous.text.index("</script>", start)]
+    assert not re.search(r"[<>&']", block_text)
+    assert anonymous.text.index("data-legion-config") < anonymous.text.index(block_tag)
 
     owner.goto(published["link"])
     as_admin = owner.locator(CHAT).get_attribute("data-legion-config")
@@ -506,13 +521,83 @@ def test_chat_pages_carry_no_cookie_nonce_or_visitor_data(owner, wordpress, legi
     as_anonymous = anonymous.text[start : anonymous.text.index('"', start)]
     assert json.loads(as_admin) == json.loads(as_anonymous.replace("&quot;", '"'))
     assert set(json.loads(as_admin)) == {"position", "theme", "placeholder"}
-    on_tag = dict(re.findall(r'data-legion-([a-z-]+)="([^"]*)"', mount_tag))
-    assert list(site_config(owner).values()) == [
-        html.unescape(on_tag[name]) for name in ("server-url", "client-id", "redirect-uri")
-    ]
+    assert site_config(owner) == json.loads(block_text)
+    assert set(json.loads(block_text)) == {"serverUrl", "clientId", "redirectUri"}
 
     plain = admin.publish(owner.context, wordpress.url, "No chat here", "<p>Just text.</p>")
-    assert "widget.js" not in httpx.get(plain["link"]).text
+    without_chat = httpx.get(plain["link"]).text
+    assert "widget.js" not in without_chat and SETTINGS_ID not in without_chat
+
+
+# A JS optimizer, as a must-use plugin: the plugin's script tags keep only their src (no
+# id, no defer), in the footer or moved into the <head> (as "combine JS" options do).
+OPTIMIZER = r"""<?php
+add_filter(
+	'script_loader_tag',
+	function ( $tag, $handle ) {
+		if ( 0 !== strpos( $handle, 'legion-ai-connect' ) ) {
+			return $tag;
+		}
+		preg_match( '/\ssrc=([\'"])(.*?)\1/', $tag, $src );
+		return '<script src="' . $src[2] . '"></script>' . "\n";
+	},
+	PHP_INT_MAX,
+	2
+);
+if ( @MOVE@ ) {
+	add_action(
+		'template_redirect',
+		function () {
+			ob_start(
+				function ( $html ) {
+					$ours = '#<script src="[^"]*/legion-ai-connect/[^"]*"></script>\n#';
+					preg_match_all( $ours, $html, $tags );
+					$html = str_replace( $tags[0], '', $html );
+					return str_replace( '</head>', implode( '', $tags[0] ) . '</head>', $html );
+				}
+			);
+		}
+	);
+}
+"""
+
+
+@pytest.mark.parametrize("where", ["footer", "head"])
+def test_the_chat_mounts_when_an_optimizer_strips_and_moves_its_script_tags(
+    owner, visitor_page, wordpress, legion, where
+):
+    ensure_configured(owner, wordpress, legion)
+    client_id = wordpress.php("return get_option( 'legion_client_id' );")
+    published = admin.publish(owner.context, wordpress.url, f"Optimized ({where})", SHORTCODE)
+    snippet = OPTIMIZER.replace("@MOVE@", "true" if where == "head" else "false")
+    mu_plugin = wordpress.install_mu_plugin("legion-test-optimizer", snippet)
+    try:
+        page_html = httpx.get(published["link"]).text
+        bare = re.findall(r"<script[^>]*/legion-ai-connect/public/js/[^>]*>", page_html)
+        assert len(bare) == 2 and all(re.fullmatch(r'<script src="[^"]+">', t) for t in bare)
+        head_end = page_html.index("</head>")
+        assert all((page_html.index(tag) < head_end) == (where == "head") for tag in bare)
+        assert page_html.count(f'id="{SETTINGS_ID}"') == 1
+
+        visitor_page.goto(published["link"])
+        chat = visitor_page.locator(CHAT)
+        expect(chat.locator(".legion-chat-widget")).to_have_count(1)
+        expect(chat.get_by_role("link", name="Powered by Legion")).to_have_attribute(
+            "href", f"{legion.url}/"
+        )
+        widget = Widget(visitor_page, placeholder="Ask me anything...")
+        with (
+            visitor_page.context.expect_event(
+                "request", lambda r: "/connect?" in r.url
+            ) as connect_request,
+            visitor_page.expect_popup() as opened,
+        ):
+            widget.connect_button.click()
+        opened.value.close()
+        assert httpx.URL(connect_request.value.url).params["client_id"] == client_id
+    finally:
+        mu_plugin.unlink()
+    assert "legion-ai-connect" not in wordpress.debug_log()
 
 
 # ---------------------------------------------------------------- leaving

@@ -233,6 +233,15 @@ class WordPressSite:
     def plugin_dir(self) -> Path:
         return self.root / "wp-content" / "plugins" / "legion-ai-connect"
 
+    def install_mu_plugin(self, name: str, code: str) -> Path:
+        """A must-use plugin (``wp-content/mu-plugins``, loaded on every request without
+        activation), the way a site adds a snippet; delete the returned file to remove it."""
+        folder = self.root / "wp-content" / "mu-plugins"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{name}.php"
+        path.write_text(code)
+        return path
+
     def debug_log(self) -> str:
         path = self.root / "debug.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -5,11 +5,14 @@
  * Both are registered on every page but printed only where a shortcode or block asks for
  * them (it enqueues them while rendering), in the footer and deferred.
  *
- * The site's settings (server URL, Client ID, Redirect URI) reach the mount script as
- * data-* attributes of its own <script> tag, added here through `script_loader_tag`:
- * post content can not hold a <script> element, while it can hold any element with any
- * data-* attribute, so an author can not point a chat at another server. No inline
- * script is printed, so a strict Content-Security-Policy still works.
+ * The site's settings (server URL, Client ID, Redirect URI) reach the mount script in a
+ * JSON data block printed with the footer scripts, on pages that render a chat only:
+ * `<script type="application/json" id="legion-ai-connect-settings">`. Post content can
+ * not hold a <script> element (WordPress strips them from authors' posts), while it can
+ * hold any element with any id and data-* attribute, so an author can not point a chat at
+ * another server. The block is data, not code: optimizers that combine, move, delay or
+ * strip the attributes of script tags handle JavaScript types and leave it alone, and a
+ * strict Content-Security-Policy does not apply to it.
  *
  * @package LegionAIConnect
  */
@@ -20,10 +23,12 @@ if ( ! defined( 'ABSPATH' ) ) {
 
 define( 'LEGION_AI_CONNECT_WIDGET_HANDLE', 'legion-ai-connect-widget' );
 define( 'LEGION_AI_CONNECT_MOUNT_HANDLE', 'legion-ai-connect' );
+define( 'LEGION_AI_CONNECT_SETTINGS_ID', 'legion-ai-connect-settings' );
 
 add_action( 'wp_enqueue_scripts', 'legion_ai_connect_register_assets' );
 add_filter( 'script_loader_tag', 'legion_ai_connect_defer_scripts', 10, 2 );
-add_filter( 'script_loader_tag', 'legion_ai_connect_add_site_config', 10, 2 );
+// Priority 9: just before WordPress prints the footer scripts (_wp_footer_scripts, 10).
+add_action( 'wp_print_footer_scripts', 'legion_ai_connect_print_site_settings', 9 );
 
 /**
  * URL of the bundled copy of Legion's widget.js (copied into the zip by the packager).
@@ -71,47 +76,51 @@ function legion_ai_connect_defer_scripts( $tag, $handle ) {
 }
 
 /**
- * The settings the mount script needs, by the attribute that carries each on its tag.
+ * The settings the mount script needs, by the name it reads each under.
  *
- * @return array<string, string>
+ * @return array{serverUrl: string, clientId: string, redirectUri: string}
  */
-function legion_ai_connect_site_config() {
+function legion_ai_connect_site_settings() {
 	return array(
-		'data-legion-server-url'   => legion_ai_connect_server_url(),
-		'data-legion-client-id'    => legion_ai_connect_client_id(),
-		'data-legion-redirect-uri' => legion_ai_connect_redirect_uri(),
+		'serverUrl'   => legion_ai_connect_server_url(),
+		'clientId'    => legion_ai_connect_client_id(),
+		'redirectUri' => legion_ai_connect_redirect_uri(),
 	);
 }
 
 /**
- * Puts the site's settings on the mount script's own tag (the one whose id WordPress
- * derives from the handle), escaped for an attribute. Any other tag in `$tag` (another
- * plugin's inline script before ours, say) is left as it is; without the settings the
- * script mounts nothing.
+ * Prints the site's settings as a JSON data block, once, where the mount script is queued
+ * (a shortcode or block rendered a chat) and the plugin is configured. Hooked just before
+ * the footer scripts; the mount script reads the block once the document is parsed, so it
+ * also works where an optimizer moved the scripts or dropped their `defer`.
  *
- * @param string $tag    The script tag (with any inline scripts printed around it).
- * @param string $handle Its handle.
- * @return string
+ * The JSON escapes <, >, &, ' and " as \u00XX, so no text in it can close the element or
+ * open a comment.
  */
-function legion_ai_connect_add_site_config( $tag, $handle ) {
-	if ( LEGION_AI_CONNECT_MOUNT_HANDLE !== $handle || ! legion_ai_connect_is_configured() ) {
-		return $tag;
+function legion_ai_connect_print_site_settings() {
+	static $printed = false;
+	if ( $printed || ! wp_script_is( LEGION_AI_CONNECT_MOUNT_HANDLE, 'enqueued' ) || ! legion_ai_connect_is_configured() ) {
+		return;
 	}
-	$attributes = '';
-	foreach ( legion_ai_connect_site_config() as $name => $value ) {
-		$attributes .= ' ' . $name . '="' . esc_attr( $value ) . '"';
+	$json = wp_json_encode( legion_ai_connect_site_settings(), JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT );
+	if ( ! is_string( $json ) ) {
+		return;
 	}
-	$id      = preg_quote( LEGION_AI_CONNECT_MOUNT_HANDLE . '-js', '/' );
-	$pattern = '/<script(?=\s)(?=[^>]*\sid=([\'"]?)' . $id . '\1[\s\/>])/i';
-	$result  = preg_replace_callback(
-		$pattern,
-		function () use ( $attributes ) {
-			return '<script' . $attributes;
-		},
-		$tag,
-		1
+	$printed    = true;
+	$attributes = array(
+		'type' => 'application/json',
+		'id'   => LEGION_AI_CONNECT_SETTINGS_ID,
 	);
-	return is_string( $result ) ? $result : $tag;
+	// WordPress 5.7+ (so every version this plugin supports); the fallback prints the same.
+	if ( function_exists( 'wp_print_inline_script_tag' ) ) {
+		wp_print_inline_script_tag( $json, $attributes );
+		return;
+	}
+	printf(
+		'<script type="application/json" id="%1$s">%2$s</script>' . "\n",
+		esc_attr( LEGION_AI_CONNECT_SETTINGS_ID ),
+		$json // phpcs:ignore WordPress.Security.EscapeOutput.OutputNotEscaped -- JSON with <, >, &, quotes as \u00XX.
+	);
 }
 
 /**

@@ -4,9 +4,9 @@
  *
  * Authors choose presentation only (position, theme, placeholder); the Client ID and the
  * server come from the settings, which only administrators change, and reach the browser
- * only on the plugin's own script tag (see public/assets.php), never in the chat markup. Anything that is not
- * one of the known values falls back to the default. The markup is the same for every
- * visitor (no nonce, no user data), so page caches may keep it.
+ * only in the plugin's JSON data block (see public/assets.php), never in the chat markup.
+ * Anything that is not one of the known values falls back to the default. The markup is
+ * the same for every visitor (no nonce, no user data), so page caches may keep it.
  *
  * @package LegionAIConnect
  */
@@ -87,8 +87,8 @@ function legion_ai_connect_shortcode( $attributes ) {
  *
  * The element carries only what an author may choose. Post content can hold an element
  * that looks just like this one (the post filter keeps data-* attributes), so the server
- * URL, the Client ID and the Redirect URI travel on the mount script's own tag instead
- * (legion_ai_connect_add_site_config()), which no post can write.
+ * URL, the Client ID and the Redirect URI travel in a <script type="application/json">
+ * block instead (legion_ai_connect_print_site_settings()), which no post can write.
  *
  * @param mixed $attributes Shortcode or block attributes.
  * @return string
