@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.support.server import REPO_ROOT
-from tests.support.tools import require_tool, unpacked_plugin
+from tests.support.tools import require_tool, run_node_harness, unpacked_plugin
 from widget_server.releases.packager import DRUPAL
 
 MODULE_SOURCES = REPO_ROOT / "plugins" / "drupal" / "legion_integration"
@@ -205,20 +205,9 @@ def chat(config, css_class: str = CHAT_CLASS) -> dict:
 
 
 def run_behavior(module_dir: Path, tmp_path: Path, elements: list, calls: list) -> list:
-    require_tool("node", "Debian package nodejs")
-    harness = tmp_path / "behavior-harness.js"
-    harness.write_text(BEHAVIOR_HARNESS)
-    data = tmp_path / "behavior-input.json"
-    data.write_text(json.dumps({"elements": elements, "calls": calls}))
     behavior = module_dir / "js" / "legion-integration.js"
-    result = subprocess.run(
-        ["node", str(harness), str(behavior), str(data)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
+    data = {"elements": elements, "calls": calls}
+    return run_node_harness(BEHAVIOR_HARNESS, behavior, data, tmp_path)
 
 
 def test_a_forged_chat_element_mounts_with_the_sites_settings_only(module_dir, tmp_path):

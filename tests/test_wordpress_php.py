@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.server import REPO_ROOT
-from tests.support.tools import require_tool, unpacked_plugin
+from tests.support.tools import require_tool, run_node_harness, unpacked_plugin
 from widget_server.releases.packager import WORDPRESS
 
 CHECKER = REPO_ROOT / "tests" / "php" / "php74_compat.php"
@@ -564,22 +564,9 @@ def chat_element(config, *, tag: str = "div") -> dict:
 def run_mount_script(
     plugin_dir: Path, tmp_path: Path, elements: list, *, ready_state="loading", clobbered=False
 ) -> list:
-    require_tool("node", "Debian package nodejs")
-    harness = tmp_path / "mount-harness.js"
-    harness.write_text(MOUNT_HARNESS)
-    data = tmp_path / "mount-input.json"
-    data.write_text(
-        json.dumps({"elements": elements, "readyState": ready_state, "clobbered": clobbered})
-    )
     script = plugin_dir / "public" / "js" / "legion-ai-connect.js"
-    result = subprocess.run(
-        ["node", str(harness), str(script), str(data)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
+    data = {"elements": elements, "readyState": ready_state, "clobbered": clobbered}
+    return run_node_harness(MOUNT_HARNESS, script, data, tmp_path)
 
 
 FOREIGN = {

@@ -37,3 +37,25 @@ def unpacked_plugin(plugin, tmp_path_factory, folder: str) -> Path:
     out = tmp_path_factory.mktemp(folder)
     zipfile.ZipFile(io.BytesIO(data)).extractall(out)
     return out / folder
+
+
+def run_node_harness(harness: str, script: Path, data: dict, tmp_path: Path):
+    """Run a shipped browser script under ``node`` in a small stand-in page (``harness``, a
+    JS source that takes the script's path and a JSON input file), and return the JSON the
+    harness prints."""
+    import json
+    import subprocess
+
+    require_tool("node", "Debian package nodejs")
+    harness_file = tmp_path / "harness.js"
+    harness_file.write_text(harness)
+    input_file = tmp_path / "harness-input.json"
+    input_file.write_text(json.dumps(data))
+    result = subprocess.run(
+        ["node", str(harness_file), str(script), str(input_file)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
