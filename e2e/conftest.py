@@ -12,6 +12,7 @@ import itertools
 import pytest
 from playwright.sync_api import expect
 
+from e2e.widget_driver import Widget
 from e2e.widget_site import TestSite
 from tests.fakes import FakeProviders
 from tests.support.databases import TestDatabase
@@ -91,3 +92,17 @@ def embed(legion, site):
         return app
 
     return make
+
+
+@pytest.fixture
+def chat(legion, site, embed, visitor, context, fake_llm):
+    """A connected widget on the site (default embed), open, ready to chat."""
+    fake_llm.reset()
+    embed()
+    page = context.new_page()
+    page.goto(site.url())
+    widget = Widget(page)
+    widget.connect(visitor())
+    widget.expect_connected()
+    yield widget
+    fake_llm.reset()

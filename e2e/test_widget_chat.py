@@ -14,20 +14,6 @@ pytestmark = pytest.mark.browser
 WORDS = " ".join(f"word{i}" for i in range(1, 25))
 
 
-@pytest.fixture
-def chat(legion, site, embed, visitor, context, fake_llm):
-    """A connected widget on the site, open, ready to chat."""
-    fake_llm.reset()
-    embed()
-    page = context.new_page()
-    page.goto(site.url())
-    widget = Widget(page)
-    widget.connect(visitor())
-    widget.expect_connected()
-    yield widget
-    fake_llm.reset()
-
-
 def test_reply_streams_in_as_it_arrives(chat, fake_llm):
     chat.send(f'Tell me a story [[fake reply="{WORDS}" delay=0.15]]')
     expect(chat.stop_button).to_be_visible()

@@ -110,14 +110,8 @@ def test_where_a_floating_panel_starts_closed(
         expect(widget.connect_button).to_be_hidden()
 
 
-def test_a_connected_visitors_closed_panel_stays_closed_in_the_tab(
-    legion, site, embed, visitor, context
-):
-    embed()
-    page = context.new_page()
-    page.goto(site.url())
-    widget = Widget(page)
-    widget.connect(visitor())
+def test_a_connected_visitors_closed_panel_stays_closed_in_the_tab(chat):
+    widget, page = chat, chat.page
     page.get_by_role("button", name="Close chat").click()
     page.reload()
     expect(widget.launcher).to_have_attribute("aria-expanded", "false")
@@ -307,14 +301,8 @@ def test_reduced_motion_turns_transitions_off(legion, site, embed, context):
     expect(widget.connect_button).to_be_visible()
 
 
-def test_screen_readers_hear_the_finished_reply_not_each_token(
-    legion, site, embed, visitor, context
-):
-    embed()
-    page = context.new_page()
-    page.goto(site.url())
-    widget = Widget(page)
-    widget.connect(visitor())
+def test_screen_readers_hear_the_finished_reply_not_each_token(chat):
+    widget, page = chat, chat.page
     log = page.get_by_role("log", name="Messages")
     assert log.get_attribute("aria-live") == "polite"
     widget.send("Slowly [[fake chunks=30 delay=0.1]]")
