@@ -92,7 +92,7 @@ def _hold_statement(guard: ColumnElement[bool] | None):
 
 
 _INSERT_RESERVATION = insert(reservations)
-_DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("release_id"))
+DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("reservation_id"))
 _UNHOLD = (
     update(wallets)
     .where(wallets.c.user_id == bindparam("release_user"))
@@ -145,29 +145,45 @@ def reserve(
     return Reservation(reservation_id, user_id, amount_micros)
 
 
+@dataclass(frozen=True)
+class Room:
+    """What a wallet can still promise beyond everything it holds: by its balance, and by
+    its monthly limit (None: it has none). The same sums as the hold's own condition."""
+
+    funds: int
+    under_limit: int | None
+
+    @property
+    def micros(self) -> int:
+        """The smaller of the two, never below zero."""
+        most = self.funds if self.under_limit is None else min(self.funds, self.under_limit)
+        return max(0, most)
+
+
+def room_beyond_holds(
+    conn: Connection, user_id: int, month: str, *, lock: bool = False
+) -> Room | None:
+    """The wallet's room (None: no wallet). ``lock`` takes the row (PostgreSQL) so that no
+    concurrent hold can take the same room before this transaction uses it."""
+    query = select(
+        wallets.c.balance_micros - wallets.c.reserved_micros,
+        wallets.c.monthly_limit_micros - month_spend_expression(month) - wallets.c.reserved_micros,
+    ).where(wallets.c.user_id == user_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else Room(*row)
+
+
 def _why_refused(
     conn: Connection, user_id: int, amount_micros: int, month: str
 ) -> ReservationRefused:
-    row = (
-        conn.execute(
-            select(
-                wallets.c.balance_micros,
-                wallets.c.reserved_micros,
-                wallets.c.monthly_limit_micros,
-                month_spend_expression(month).label("month_spend"),
-            ).where(wallets.c.user_id == user_id)
-        )
-    ).first()
-    if row is None:
+    room = room_beyond_holds(conn, user_id, month)
+    if room is None:
         return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS)
-    available = row.balance_micros - row.reserved_micros
-    if row.monthly_limit_micros is not None and (
-        row.month_spend + row.reserved_micros + amount_micros > row.monthly_limit_micros
-    ):
-        return ReservationRefused(ReservationRefused.LIMIT_EXCEEDED, available)
-    if available < amount_micros:
-        return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS, available)
-    return ReservationRefused(ReservationRefused.GUARD_FAILED, available)
+    if room.under_limit is not None and room.under_limit < amount_micros:
+        return ReservationRefused(ReservationRefused.LIMIT_EXCEEDED, room.funds)
+    if room.funds < amount_micros:
+        return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS, room.funds)
+    return ReservationRefused(ReservationRefused.GUARD_FAILED, room.funds)
 
 
 async def release(db: Database, reservation: Reservation) -> None:
@@ -181,7 +197,7 @@ def release_in(conn: Connection, reservation: Reservation) -> bool:
     """Delete the reservation and un-hold its amount; False if it was already released."""
     if reservation.id is None:
         return True
-    deleted = conn.execute(_DELETE_RESERVATION, {"release_id": reservation.id})
+    deleted = conn.execute(DELETE_RESERVATION, {"reservation_id": reservation.id})
     if deleted.rowcount != 1:
         return False
     conn.execute(

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from ..clock import month_key, utcnow
 from ..storage import Database
-from ..storage.schema import reservations, transactions, wallets
+from ..storage.schema import transactions, wallets
 from .pricing import Charge, cap
-from .reservations import Reservation, month_spend_expression
+from .reservations import (
+    DELETE_RESERVATION,
+    Reservation,
+    month_spend_expression,
+    room_beyond_holds,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,6 @@ async def settle(
     return await db.write(lambda conn: settle_in(conn, reservation, charge, entry))
 
 
-_DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("settle_id"))
 _CHARGE_WALLET = (
     # One statement: un-hold the reservation, take the charge, count the month.
     update(wallets)
@@ -65,11 +69,13 @@ def settle_in(
     month = month_key(now)
     held = reservation.amount_micros
     if reservation.id is not None:
-        deleted = conn.execute(_DELETE_RESERVATION, {"settle_id": reservation.id})
+        deleted = conn.execute(DELETE_RESERVATION, {"reservation_id": reservation.id})
         if deleted.rowcount != 1:
             held = 0  # released as stale while the completion ran: nothing is held now
     if charge.total_micros > held:
-        charge = cap(charge, held + _room_beyond_holds(conn, entry.user_id, month))
+        # Beyond the hold, only what is free (this transaction holds the row meanwhile).
+        room = room_beyond_holds(conn, entry.user_id, month, lock=True)
+        charge = cap(charge, held + (room.micros if room else 0))
     total = charge.total_micros
     if total or held:
         conn.execute(
@@ -100,23 +106,3 @@ def settle_in(
         },
     )
     return charge
-
-
-def _room_beyond_holds(conn: Connection, user_id: int, month: str) -> int:
-    """What the wallet can still pay beyond every hold (this one's included) without going
-    below zero or past the monthly limit. The row is locked (PostgreSQL) so that no
-    concurrent hold can take the same room before this transaction charges it."""
-    row = conn.execute(
-        select(
-            wallets.c.balance_micros - wallets.c.reserved_micros,
-            wallets.c.monthly_limit_micros
-            - month_spend_expression(month)
-            - wallets.c.reserved_micros,
-        )
-        .where(wallets.c.user_id == user_id)
-        .with_for_update()
-    ).first()
-    if row is None:
-        return 0
-    free, limit_room = row
-    return max(0, free if limit_room is None else min(free, limit_room))
