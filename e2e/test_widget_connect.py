@@ -177,13 +177,8 @@ def test_strict_csp_on_page_and_callback_page(legion, site, embed, visitor, cont
     assert not [line for line in console if "Content Security Policy" in line]
 
 
-def test_disconnect_revokes_the_tokens_and_clears_storage(legion, site, embed, visitor, context):
-    embed()
-    page = context.new_page()
-    page.goto(site.url())
-    widget = Widget(page)
-    widget.connect(visitor())
-    widget.expect_connected()
+def test_disconnect_revokes_the_tokens_and_clears_storage(legion, chat):
+    widget, page = chat, chat.page
     tokens = widget.stored_tokens()
     with page.expect_response("**/v1/oauth/revoke") as revoked:
         widget.disconnect_button.click()
