@@ -173,17 +173,24 @@ def room_beyond_holds(
     return None if row is None else Room(*row)
 
 
+def shortfall(room: Room | None, amount_micros: int) -> str | None:
+    """Why a wallet with ``room`` can't hold ``amount_micros`` (a :class:`ReservationRefused`
+    reason), or None when it can."""
+    if room is None:
+        return ReservationRefused.INSUFFICIENT_FUNDS
+    if room.under_limit is not None and room.under_limit < amount_micros:
+        return ReservationRefused.LIMIT_EXCEEDED
+    if room.funds < amount_micros:
+        return ReservationRefused.INSUFFICIENT_FUNDS
+    return None
+
+
 def _why_refused(
     conn: Connection, user_id: int, amount_micros: int, month: str
 ) -> ReservationRefused:
     room = room_beyond_holds(conn, user_id, month)
-    if room is None:
-        return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS)
-    if room.under_limit is not None and room.under_limit < amount_micros:
-        return ReservationRefused(ReservationRefused.LIMIT_EXCEEDED, room.funds)
-    if room.funds < amount_micros:
-        return ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS, room.funds)
-    return ReservationRefused(ReservationRefused.GUARD_FAILED, room.funds)
+    reason = shortfall(room, amount_micros) or ReservationRefused.GUARD_FAILED
+    return ReservationRefused(reason, room.funds if room else 0)
 
 
 async def release(db: Database, reservation: Reservation) -> None:

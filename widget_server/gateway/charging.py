@@ -16,9 +16,16 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select
 
 from ..billing.pricing import Prices, price
-from ..billing.reservations import Reservation, ReservationRefused, release, reserve
+from ..billing.reservations import (
+    Reservation,
+    ReservationRefused,
+    release,
+    reserve,
+    room_beyond_holds,
+    shortfall,
+)
 from ..billing.settlement import LedgerEntry, settle
-from ..clock import utcnow
+from ..clock import month_key, utcnow
 from ..errors import ApiError
 from ..storage.schema import apps, users
 from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
@@ -148,15 +155,12 @@ async def check_affordable(
     """Raise the 402 a reservation would get, without holding anything (for the 429 path:
     an empty wallet is a 402, never a 429 that clients would retry). It prices with the
     token cache's app settings: only the choice between 402 and 429 can be 30 s stale."""
-    from ..billing.wallet import get_wallet
-
-    wallet = await get_wallet(gateway.db, caller.user_id)
     amount = worst_case_micros(plan.model, request, "", plan.max_tokens, caller.app.margin_bp)
-    limit = wallet.monthly_limit_micros
-    if limit is not None and wallet.month_spend_micros + wallet.reserved_micros + amount > limit:
-        raise refused(ReservationRefused(ReservationRefused.LIMIT_EXCEEDED))
-    if wallet.available_micros < amount:
-        raise refused(ReservationRefused(ReservationRefused.INSUFFICIENT_FUNDS))
+    async with gateway.db.read() as conn:
+        room = await conn.run_sync(room_beyond_holds, caller.user_id, month_key(utcnow()))
+    reason = shortfall(room, amount)
+    if reason is not None:
+        raise refused(ReservationRefused(reason))
 
 
 class Tab:
