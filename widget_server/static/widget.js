@@ -574,6 +574,7 @@
     var closeButton = floating
       ? el("button", { type: "button", "aria-label": s.close, onclick: close }, [icon(ICON_CLOSE)])
       : null;
+    var openAtStart = !floating || startsOpen();
     var panel = el(
       "section",
       {
@@ -581,7 +582,7 @@
         id: "panel",
         role: floating ? "dialog" : "region",
         "aria-label": s.title,
-        hidden: floating && !startsOpen(),
+        hidden: !openAtStart,
       },
       [
         el("header", {}, [el("h2", { text: s.title }), disconnectButton, closeButton]),
@@ -598,8 +599,8 @@
       ? el("button", {
           type: "button",
           class: "launcher",
-          "aria-label": startsOpen() ? s.minimize : s.open,
-          "aria-expanded": String(startsOpen()),
+          "aria-label": openAtStart ? s.minimize : s.open,
+          "aria-expanded": String(openAtStart),
           "aria-controls": "panel",
           onclick: function () {
             panel.hidden ? open() : close();
