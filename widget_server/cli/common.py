@@ -21,12 +21,10 @@ async def open_database(config: Config | None = None) -> AsyncIterator[Database]
     try:
         try:
             await upgrade(db)
-        except (OSError, SQLAlchemyError) as error:
-            # Unreachable host, refused connection, wrong password, unknown database: one
-            # line for the operator, no traceback.
-            raise ConfigError(f"cannot open the database: {_reason(error)}") from error
-        except TypeError as error:
-            if "connect() got an unexpected keyword" not in str(error):
+        except (OSError, SQLAlchemyError, TypeError) as error:
+            # Unreachable host, refused connection, wrong password, unknown database, a URL
+            # option the driver doesn't take: one line for the operator, no traceback.
+            if isinstance(error, TypeError) and "unexpected keyword" not in str(error):
                 raise  # a bug, not a mistake in the URL
             raise ConfigError(f"cannot open the database: {_reason(error)}") from error
         yield db
@@ -36,8 +34,8 @@ async def open_database(config: Config | None = None) -> AsyncIterator[Database]
 
 def _reason(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
-    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-    return text
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
 
 
 def print_json(value) -> None:
