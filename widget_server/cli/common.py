@@ -24,7 +24,8 @@ async def open_database(config: Config | None = None) -> AsyncIterator[Database]
         except (OSError, SQLAlchemyError, TypeError) as error:
             # Unreachable host, refused connection, wrong password, unknown database, a URL
             # option the driver doesn't take: one line for the operator, no traceback.
-            if isinstance(error, TypeError) and "unexpected keyword" not in str(error):
+            url_option = "connect() got an unexpected keyword" in str(error)
+            if isinstance(error, TypeError) and not url_option:
                 raise  # a bug, not a mistake in the URL
             raise ConfigError(f"cannot open the database: {_reason(error)}") from error
         yield db
