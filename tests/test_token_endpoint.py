@@ -64,6 +64,40 @@ def test_code_replay_fails_and_revokes_the_tokens_it_gave(site):
     _error(site.refresh(first.json()["refresh_token"]), 400, "invalid_grant")
 
 
+@pytest.mark.parametrize("mistake", ["verifier", "redirect_uri", "client_id"])
+def test_a_replay_with_wrong_parameters_leaves_the_tokens_alive(
+    server, site, mistake, unique_email
+):
+    """Someone who saw a spent code but lacks the verifier (or sends another redirect URI or
+    client) proves no replay: the real user stays connected. A valid replay still revokes."""
+    verifier, challenge = pkce_pair()
+    code = site.code(challenge)
+    first = site.exchange(code, verifier)
+    assert first.status_code == 200, first.text
+    if mistake == "verifier":
+        replay = site.exchange(code, pkce_pair()[0])
+    elif mistake == "redirect_uri":
+        replay = site.exchange(code, verifier, redirect_uri=REDIRECT + "/other")
+    else:
+        other = new_site(server, unique_email(), "http://other.localhost:7102/cb")
+        replay = other.exchange(code, verifier)
+    _error(replay, 400, "invalid_grant")
+    rotated = site.refresh(first.json()["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    _error(site.exchange(code, verifier), 400, "invalid_grant")
+    _error(site.refresh(rotated.json()["refresh_token"]), 400, "invalid_grant")
+
+
+def test_a_confidential_code_replayed_without_its_secret_revokes_nothing(web_site):
+    code = web_site.code()
+    first = web_site.exchange(code, None, client_secret=web_site.client_secret)
+    assert first.status_code == 200, first.text
+    _error(web_site.exchange(code, None), 400, "invalid_grant")
+    secret = {"client_secret": web_site.client_secret}
+    rotated = web_site.refresh(first.json()["refresh_token"], **secret)
+    assert rotated.status_code == 200, rotated.text
+
+
 def test_unknown_code_is_invalid_grant(site):
     verifier, _ = pkce_pair()
     _error(site.exchange("lac_not-a-real-code", verifier), 400, "invalid_grant")
@@ -298,6 +332,19 @@ def test_refresh_with_another_apps_client_id_is_invalid_grant(server, site, uniq
     _error(site.refresh(tokens["refresh_token"], client_id=other.client_id), 400, "invalid_grant")
     # Not spent by the refused attempt:
     assert site.refresh(tokens["refresh_token"], client_id=site.client_id).status_code == 200
+
+
+def test_refresh_may_not_widen_the_granted_scope(site):
+    """RFC 6749 §6: equal or narrower scope is fine; anything not granted is refused, and
+    the refusal spends nothing."""
+    refresh_token = site.tokens()["refresh_token"]
+    for wider in ("chat:completions apps:manage", "apps:manage", "chat:completions other"):
+        _error(site.refresh(refresh_token, scope=wider), 400, "invalid_scope")
+    same = site.refresh(refresh_token, scope="chat:completions")
+    assert same.status_code == 200, same.text
+    assert same.json()["scope"] == "chat:completions"
+    unscoped = site.refresh(same.json()["refresh_token"])
+    assert unscoped.status_code == 200, unscoped.text
 
 
 def test_refresh_with_a_wrong_secret_is_invalid_client(site):

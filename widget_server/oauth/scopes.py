@@ -15,3 +15,10 @@ def parse_scope(raw: str | None) -> str | None:
     if any(s not in SUPPORTED_SCOPES for s in requested):
         return None
     return " ".join(s for s in SUPPORTED_SCOPES if s in requested)
+
+
+def scope_within(requested: str | None, granted: str) -> bool:
+    """RFC 6749 §6: a refresh may repeat or narrow the granted scope, never widen it."""
+    if requested is None or requested.strip() == "":
+        return True
+    return set(requested.split()) <= set(granted.split())

@@ -104,6 +104,13 @@ async def redeem_code(
             )
             if consumed.rowcount == 1:
                 return _start_grant(conn, lifetimes, row, now, client_authenticated)
+        else:
+            # A replay is only proven by one that would otherwise have been valid: a
+            # wrong verifier, redirect URI or client secret is a guess by someone who saw
+            # the code, and must not log its real user out.
+            refused = _check_code(row, None, code_verifier, redirect_uri, client_authenticated)
+            if refused is not None:
+                return _invalid_grant("The authorization code is not valid.")
         # A second use, or a concurrent one that lost (read its grant again: the winner
         # may have committed it since): revoke what the first use got.
         grant_id = conn.execute(
@@ -119,8 +126,11 @@ async def redeem_code(
     return _raise_refusal(await db.write(work))
 
 
-def _check_code(row, now, code_verifier, redirect_uri, client_authenticated) -> OAuthError | None:
-    if row["expires_at"] <= now:
+def _check_code(
+    row, now: datetime | None, code_verifier, redirect_uri, client_authenticated
+) -> OAuthError | None:
+    """Why this request may not redeem the code; ``now=None`` skips the expiry check."""
+    if now is not None and row["expires_at"] <= now:
         return _invalid_grant("The authorization code has expired.")
     if redirect_uri is not None and redirect_uri != row["redirect_uri"]:
         return _invalid_grant("redirect_uri does not match the one of the authorization request.")
@@ -183,13 +193,14 @@ async def refresh(
     db: Database,
     lifetimes: Lifetimes,
     refresh_token: str,
-    check_client: Callable[[App, bool], OAuthError | None],
+    check_client: Callable[[App, bool, str], OAuthError | None],
 ) -> tuple[App | None, TokenPair | OAuthError]:
     """Spend a refresh token for a new pair; a second use revokes the whole grant.
 
-    ``check_client(app, confidential)`` sees the token's app first, and whether its grant
-    was made by an authenticated (confidential) client: the client id, secret and origin
-    of the request must fit them, or it refuses with an error before anything is spent.
+    ``check_client(app, confidential, scope)`` sees the token's app first, whether its
+    grant was made by an authenticated (confidential) client, and the granted scope: the
+    client id, secret, origin and scope of the request must fit them, or it refuses with an
+    error before anything is spent.
     Returns the app (None for an unknown token) with the new pair or the refusal.
     """
     token_hash, now = digest(refresh_token), utcnow()
@@ -214,7 +225,9 @@ async def refresh(
         app = load_app_by_id_sync(conn, row.app_id) if row is not None else None
         if app is None:
             return None, _invalid_grant("The refresh token is unknown.")
-        refused = check_client(app, row.client_authenticated) or _grant_unusable(row, now)
+        refused = check_client(app, row.client_authenticated, row.scope) or _grant_unusable(
+            row, now
+        )
         if refused is not None:
             return app, refused
         if row.used_at is None:

@@ -40,7 +40,7 @@ from .cors import (
     refuse_foreign_origin_oauth,
     request_origin,
 )
-from .scopes import SUPPORTED_SCOPES
+from .scopes import SUPPORTED_SCOPES, scope_within
 
 blueprint = Blueprint("oauth", __name__)
 
@@ -224,9 +224,15 @@ async def _refresh_token_grant(params, basic_id, basic_secret) -> tokens.TokenPa
     secret = params.get("client_secret") or basic_secret
     origin = request_origin()
 
-    def check_client(app: App, confidential: bool) -> OAuthError | None:
+    requested_scope = params.get("scope")
+
+    def check_client(app: App, confidential: bool, granted_scope: str) -> OAuthError | None:
         if client_id is not None and client_id != app.client_id:
             return OAuthError("invalid_grant", "The refresh token was issued to another client.")
+        if not scope_within(requested_scope, granted_scope):
+            return OAuthError(
+                "invalid_scope", "A refresh can't ask for more scope than was granted."
+            )
         if not origin_allowed_for_app(origin, app):
             return foreign_origin_error()
         if confidential and secret is None:
