@@ -118,3 +118,56 @@ def test_models_list_through_the_client(visitor, fake):
     assert "gpt-5-nano" in ids and "claude-opus-4-6" in ids and "gemini-3-pro-preview" in ids
     assert "grok-4-0709" in ids and "demo" not in ids
     assert ours.models.retrieve("gpt-4o").owned_by == "openai"
+
+
+def test_the_fake_refuses_what_openai_refuses_for_reasoning_models(fake):
+    """The double is as strict as the real API, so the next test can fail."""
+    direct = openai.OpenAI(
+        base_url=fake.env["OPENAI_BASE_URL"], api_key=fake.env["OPENAI_API_KEY"], max_retries=0
+    )
+    for refused in ({"max_tokens": 10}, {"temperature": 0.2}):
+        with pytest.raises(openai.BadRequestError) as error:
+            direct.chat.completions.create(model="gpt-5-nano", messages=MESSAGES, **refused)
+        assert error.value.param == next(iter(refused))
+    answer = direct.chat.completions.create(
+        model="gpt-5-nano", messages=MESSAGES, max_completion_tokens=10, temperature=1
+    )
+    assert answer.choices[0].message.content
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("cap", [{}, {"max_tokens": 40}, {"max_completion_tokens": 40}])
+def test_reasoning_models_get_their_cap_field_behind_any_base_url(visitor, fake, stream, cap):
+    """gpt-5 behind a base URL that is not OpenAI's own host (a proxy, a replaying server):
+    the cap goes as max_completion_tokens whichever field the client used, or none."""
+    ours, _ = clients(visitor, fake)
+    fake.set(reply="Reasoned answer")
+    answer = ours.chat.completions.create(
+        model="gpt-5-nano", messages=MESSAGES, stream=stream, **cap
+    )
+    chunks = list(answer) if stream else None
+    text = (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        if stream
+        else answer.choices[0].message.content
+    )
+    assert text == "Reasoned answer"
+    sent = fake.requests[-1]["json"]
+    assert "max_tokens" not in sent
+    assert sent["max_completion_tokens"] == (40 if cap else 8192)
+
+
+def test_a_model_the_catalog_leaves_open_keeps_the_clients_field(visitor, fake):
+    """gpt-4o takes both fields: the client's choice goes through as sent."""
+    ours, _ = clients(visitor, fake)
+    ours.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_tokens=30)
+    assert fake.requests[-1]["json"]["max_tokens"] == 30
+    assert "max_completion_tokens" not in fake.requests[-1]["json"]
+
+
+def test_temperature_for_a_reasoning_model_is_the_visitors_400(visitor, fake):
+    ours, _ = clients(visitor, fake)
+    with pytest.raises(openai.BadRequestError) as error:
+        ours.chat.completions.create(model="gpt-5-nano", messages=MESSAGES, temperature=0.3)
+    assert error.value.code == "invalid_request"
+    assert "temperature" in error.value.message

@@ -105,6 +105,9 @@ async def _handle(request: web.Request, provider: str, control: Control) -> web.
     if not wire.authorized(request.headers, request.query):
         status, refusal = getattr(wire, "unauthorized", lambda: (401, wire.error(401)))()
         return web.json_response(refusal, status=status)
+    refusal = getattr(wire, "refuse", lambda body: None)(body)
+    if refusal is not None:
+        return web.json_response(refusal, status=400)
     directive = _strip_directive(provider, body)
     behaviour = control.take(provider, directive)
     parsed = wire.parse(body, query)

@@ -8,6 +8,7 @@ provider sends. One chunk is one output token, so tests can predict usage.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -44,6 +45,15 @@ def _text_of(content) -> str:
     return ""
 
 
+REASONING_MODEL = re.compile(r"^(gpt-5|o\d)")
+
+
+def _refusal(message: str, param: str, code: str) -> dict:
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}
+    }
+
+
 class OpenAIWire:
     """``POST {base}/chat/completions`` (OpenAI, xAI and every OpenAI-compatible server)."""
 
@@ -55,6 +65,28 @@ class OpenAIWire:
 
     def authorized(self, headers, query) -> bool:
         return headers.get("Authorization") == f"Bearer {self.key}"
+
+    def refuse(self, body: dict) -> dict | None:
+        """What OpenAI answers (400) to parameters its reasoning models (the gpt-5 family and
+        the o-series) don't take, wherever the request was relayed from."""
+        if not REASONING_MODEL.match(str(body.get("model", ""))):
+            return None
+        if "max_tokens" in body:
+            return _refusal(
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.",
+                "max_tokens",
+                "unsupported_parameter",
+            )
+        temperature = body.get("temperature", 1)
+        if temperature != 1:
+            return _refusal(
+                f"Unsupported value: 'temperature' does not support {temperature} with this "
+                "model. Only the default (1) value is supported.",
+                "temperature",
+                "unsupported_value",
+            )
+        return None
 
     def parse(self, body: dict, query) -> Parsed:
         messages = body.get("messages") or []
@@ -166,6 +198,28 @@ class AnthropicWire:
 
     def authorized(self, headers, query) -> bool:
         return headers.get("x-api-key") == self.key and bool(headers.get("anthropic-version"))
+
+    def refuse(self, body: dict) -> dict | None:
+        """What OpenAI answers (400) to parameters its reasoning models (the gpt-5 family and
+        the o-series) don't take, wherever the request was relayed from."""
+        if not REASONING_MODEL.match(str(body.get("model", ""))):
+            return None
+        if "max_tokens" in body:
+            return _refusal(
+                "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                "Use 'max_completion_tokens' instead.",
+                "max_tokens",
+                "unsupported_parameter",
+            )
+        temperature = body.get("temperature", 1)
+        if temperature != 1:
+            return _refusal(
+                f"Unsupported value: 'temperature' does not support {temperature} with this "
+                "model. Only the default (1) value is supported.",
+                "temperature",
+                "unsupported_value",
+            )
+        return None
 
     def parse(self, body: dict, query) -> Parsed:
         messages = body.get("messages") or []

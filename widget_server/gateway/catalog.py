@@ -28,6 +28,9 @@ OWNERS = {
 }
 
 
+CAP_FIELDS = ("max_tokens", "max_completion_tokens")
+
+
 @dataclass(frozen=True)
 class Model:
     id: str
@@ -36,6 +39,14 @@ class Model:
     output_micros_per_mtok: int
     max_output_tokens: int
     created: int
+    # The fields an OpenAI-compatible model takes for its output cap, preferred first.
+    # OpenAI's reasoning models refuse ``max_tokens`` wherever the request is relayed
+    # from, so this is the model's property, not the base URL's.
+    output_cap_fields: tuple[str, ...] = CAP_FIELDS
+
+    def output_cap_field(self, sent: str | None) -> str:
+        """The field to send the cap in: the client's own choice where the model takes it."""
+        return sent if sent in self.output_cap_fields else self.output_cap_fields[0]
 
     def listing(self) -> dict:
         return {
@@ -79,7 +90,10 @@ def load_catalog() -> Catalog:
             output_micros_per_mtok=int(entry["output_micros_per_mtok"]),
             max_output_tokens=int(entry["max_output_tokens"]),
             created=int(entry["created"]),
+            output_cap_fields=tuple(entry.get("output_cap_fields", CAP_FIELDS)),
         )
+        if not model.output_cap_fields or set(model.output_cap_fields) - set(CAP_FIELDS):
+            raise ValueError(f"catalog.json: output_cap_fields of {model.id} must be {CAP_FIELDS}")
         if model.provider not in OWNERS:
             raise ValueError(f"catalog.json: unknown provider {model.provider!r} for {model.id}")
         if model.input_micros_per_mtok < 0 or model.output_micros_per_mtok < 0:

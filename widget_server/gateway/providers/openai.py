@@ -7,9 +7,11 @@ drop the usage chunk again when the client did not ask for it. A server that sen
 usage at all (some ignore ``stream_options``) is billed by estimate, and the client still
 gets that usage: in the answer, or as the usage-only last chunk it asked for.
 
-The output cap goes out as ``max_completion_tokens`` (what OpenAI and xAI want, and what
-counts reasoning tokens) unless the client sent ``max_tokens`` or the base URL is not the
-provider's own, where older servers only know ``max_tokens``.
+The output cap goes out in the field the model takes (the catalog's
+``output_cap_fields``): OpenAI's reasoning models only know ``max_completion_tokens``,
+whatever URL the request is relayed through, and a client's ``max_tokens`` is translated
+for them; a model the catalog says nothing about (a local server's) gets ``max_tokens``
+unless the client chose ``max_completion_tokens``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from ...config import PROVIDER_DEFAULT_BASE_URLS, ProviderSettings
+from ...config import ProviderSettings
 from ..errors import UpstreamError, upstream_failed
 from ..sse import sse_events
 from .base import Call, Completion, Meter, Usage, prompt_chars
@@ -35,7 +37,6 @@ class OpenAICompatible:
         self.upstream = Upstream(
             client, label, settings.base_url, {"Authorization": f"Bearer {settings.api_key}"}
         )
-        self.own_host = settings.base_url == PROVIDER_DEFAULT_BASE_URLS.get(name)
 
     def body(self, call: Call, stream: bool) -> dict:
         request = call.request
@@ -44,10 +45,7 @@ class OpenAICompatible:
         body.update(request.passthrough)
         if request.stop:
             body["stop"] = request.stop
-        field = request.max_tokens_field or (
-            "max_completion_tokens" if self.own_host else "max_tokens"
-        )
-        body[field] = call.max_tokens
+        body[call.model.output_cap_field(request.max_tokens_field)] = call.max_tokens
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
