@@ -71,7 +71,9 @@ class ServerProcess:
         workers: int = 1,
         demo: bool = False,
         workdir: Path | None = None,
+        python: str = sys.executable,
     ) -> None:
+        self.python = python  # another venv's, to run an installed wheel
         self.port = free_port()
         self.host = host
         self.url = f"http://{public_host or host}:{self.port}"
@@ -95,7 +97,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         args = [
-            sys.executable,
+            self.python,
             "-m",
             "widget_server",
             "serve",
@@ -149,7 +151,7 @@ class ServerProcess:
     def cli(self, *args: str, check: bool = True, env: Mapping[str, str] | None = None):
         """Run ``widget-server ARGS`` against this server's database."""
         result = subprocess.run(
-            [sys.executable, "-m", "widget_server", *args],
+            [self.python, "-m", "widget_server", *args],
             env={**self.env, **(env or {})},
             cwd=self.workdir,
             capture_output=True,

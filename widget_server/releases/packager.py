@@ -9,9 +9,11 @@ Files ending in ``.j2`` are Jinja2 templates (the versioned headers, readme, inf
 the preset settings); everything else is copied byte for byte, and the widget is copied
 from ``widget_server/static/widget.js``, its one source of truth.
 
-The sources are found beside the package (``<repo>/plugins``), which holds when the
-package runs from a checkout or an editable install (``pip install -e .``). Another
-location can be given as ``source_root``.
+The sources are found beside the package (``<repo>/plugins``) when it runs from a checkout
+or an editable install; an installed wheel carries its own copy (``releases/bundled/``,
+put there by ``setup.py``), with the version from the package's metadata. Either way the
+bytes are the same for the same sources. Another location can be given to
+``Sources.locate``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 import jinja2
@@ -37,6 +40,10 @@ FILE_MODE = 0o644
 DIR_MODE = 0o755
 TEMPLATE_SUFFIX = ".j2"
 _SKIPPED_NAMES = {"__pycache__", ".DS_Store", ".git", ".gitignore", "node_modules"}
+# What an installed wheel carries instead of a checkout (see setup.py).
+BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled"
+PACKAGE_WIDGET = Path(__file__).resolve().parents[1] / "static" / "widget.js"
+WIDGET_IN_CHECKOUT = Path("widget_server", "static", "widget.js")
 
 
 @dataclass(frozen=True)
@@ -82,12 +89,16 @@ class Sources:
         root = (root or default_source_root()).resolve()
         if not (root / "plugins").is_dir():
             raise PackagerError(
-                f"plugin sources not found in {root}: building the plugins needs a source "
-                "checkout of the project (run from it, or install it with pip install -e .)"
+                f"plugin sources not found in {root}: run from a source checkout, or install "
+                "the package from a wheel or sdist built by setup.py, which carries them"
             )
-        return cls(root=root, widget=widget or root / "widget_server" / "static" / "widget.js")
+        if widget is None:
+            widget = PACKAGE_WIDGET if root == BUNDLED_ROOT else root / WIDGET_IN_CHECKOUT
+        return cls(root=root, widget=widget)
 
     def version(self) -> str:
+        if self.root == BUNDLED_ROOT:
+            return checked_version(metadata.version("widget_server"), "the package metadata")
         return read_version(self.root / "pyproject.toml")
 
     def widget_bytes(self) -> bytes:
@@ -100,8 +111,12 @@ class Sources:
 
 
 def default_source_root() -> Path:
-    """The checkout this package was loaded from (``widget_server/..``)."""
-    return Path(__file__).resolve().parents[2]
+    """The checkout this package was loaded from (``widget_server/..``), else the copy of
+    the sources that an installed wheel carries."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "plugins").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout
+    return BUNDLED_ROOT
 
 
 def read_version(pyproject: Path) -> str:
@@ -112,8 +127,12 @@ def read_version(pyproject: Path) -> str:
         version = data["project"]["version"]
     except (OSError, KeyError, tomllib.TOMLDecodeError) as error:
         raise PackagerError(f"no project version in {pyproject}: {error}") from None
+    return checked_version(version, str(pyproject))
+
+
+def checked_version(version: object, origin: str) -> str:
     if not isinstance(version, str) or not re.fullmatch(r"[0-9A-Za-z.+-]{1,40}", version):
-        raise PackagerError(f"unusable project version {version!r} in {pyproject}")
+        raise PackagerError(f"unusable project version {version!r} in {origin}")
     return version
 
 
