@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Quart:
     async def start_services() -> None:
         services = Services.start(config)
         await upgrade(services.db)
+        await services.heartbeat.start()
         app.secret_key = await resolve_secret_key(config, services.db)
         app.extensions["legion"] = services
         services.extras["purge_task"] = asyncio.create_task(purge_periodically(services.db))

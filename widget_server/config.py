@@ -81,6 +81,11 @@ class Config:
     default_max_tokens: int = 8192
     # "aiohttp" (httpx over the httpx-aiohttp transport) or "httpx" (httpx's own).
     upstream_transport: str = "aiohttp"
+    # On SIGTERM, how long answers in flight may take to finish before they are ended (and
+    # charged) as if their clients had left. Under Kubernetes' and systemd's own grace.
+    shutdown_grace_s: float = 20.0
+    # How often a process proves it is alive; what a process 3 beats late held is released.
+    heartbeat_interval_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -103,6 +108,8 @@ class Config:
             upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 600.0),
             default_max_tokens=_int(env, "LEGION_DEFAULT_MAX_TOKENS", 8192) or 8192,
             upstream_transport=_transport(env.get("LEGION_UPSTREAM_TRANSPORT", "aiohttp")),
+            shutdown_grace_s=_float(env, "LEGION_SHUTDOWN_GRACE", 20.0),
+            heartbeat_interval_s=_float(env, "LEGION_HEARTBEAT_INTERVAL", 10.0),
         )
         return replace(config, **overrides) if overrides else config
 

@@ -14,6 +14,7 @@ from quart import current_app
 from .config import Config
 from .security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from .storage import Database
+from .storage.heartbeat import Heartbeat
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     config: Config
     db: Database
     limiter: RateLimiter
+    heartbeat: Heartbeat
     # Filled in by concerns that need long-lived objects (the gateway's HTTP clients, ...).
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -29,9 +31,13 @@ class Services:
         limiter: RateLimiter = (
             RedisRateLimiter(config.redis_url) if config.redis_url else MemoryRateLimiter()
         )
-        return cls(config=config, db=Database(config.database_url), limiter=limiter)
+        db = Database(config.database_url)
+        heartbeat = Heartbeat(db, config.heartbeat_interval_s)
+        return cls(config=config, db=db, limiter=limiter, heartbeat=heartbeat)
 
     async def close(self) -> None:
+        """Once this process's work has ended (the gateway closes first)."""
+        await self.heartbeat.stop()
         await self.limiter.close()
         await self.db.dispose()
 

@@ -5,8 +5,9 @@ is left (``balance - reserved``) covers the worst case *and* the month's spend p
 everything reserved stays within the monthly limit. Concurrent requests therefore can't
 promise the same money twice: PostgreSQL re-checks the condition against the row a
 concurrent writer committed, and SQLite runs write transactions one at a time
-(``BEGIN IMMEDIATE``). Each reservation also gets a row, so that money held by a process
-that died is released by :func:`release_stale` instead of staying held forever.
+(``BEGIN IMMEDIATE``). Each reservation also gets a row naming the server process that
+holds it, so that money held by a process that died is released by
+:func:`release_orphaned` (within a minute: ``storage.heartbeat``) instead of staying held.
 
 The statements are plain functions of a synchronous connection, run through
 :meth:`Database.write` (one hop to the SQLite writer per transaction). The hot ones are
@@ -19,7 +20,7 @@ from __future__ import annotations
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -37,6 +38,7 @@ from sqlalchemy import (
 
 from ..clock import month_key, utcnow
 from ..storage import Database
+from ..storage.heartbeat import forget_dead_processes, is_dead_process
 from ..storage.schema import reservations, wallets
 
 
@@ -111,12 +113,14 @@ def reserve(
     guard: ColumnElement[bool] | None = None,
     guard_params: dict | None = None,
     now: datetime | None = None,
+    process_id: str | None = None,
 ) -> Reservation:
     """Hold ``amount_micros`` of the user's wallet, inside the caller's write transaction.
 
     ``guard`` is an extra SQL condition checked in the same statement (the gateway passes
     "this access token is still live", so a revocation takes effect at once). Pass a
     pre-built expression with bind parameters, and their values in ``guard_params``.
+    ``process_id`` is the heartbeat of the process that will settle it.
     """
     now = now or utcnow()
     month = month_key(now)
@@ -140,6 +144,7 @@ def reserve(
             "user_id": user_id,
             "amount_micros": amount_micros,
             "created_at": now,
+            "process_id": process_id,
         },
     )
     return Reservation(reservation_id, user_id, amount_micros)
@@ -218,18 +223,31 @@ def release_in(conn: Connection, reservation: Reservation) -> bool:
     return True
 
 
-async def release_stale(db: Database, older_than: timedelta) -> int:
-    """Release reservations older than ``older_than`` (their process died); how many."""
-    cutoff = utcnow() - older_than
+async def release_orphaned(db: Database, alive_since: datetime, legacy_before: datetime) -> int:
+    """Release the holds of processes that stopped beating before ``alive_since`` (killed,
+    crashed), and forget those processes; how many holds went. A hold that names no process
+    (made before processes had heartbeats) goes once it is older than ``legacy_before``."""
 
     def work(conn: Connection) -> int:
-        stale = conn.execute(
+        orphaned = conn.execute(
             select(reservations.c.id, reservations.c.user_id, reservations.c.amount_micros)
-            .where(reservations.c.created_at < cutoff)
+            .where(
+                or_(
+                    and_(
+                        reservations.c.process_id.is_not(None),
+                        is_dead_process(reservations.c.process_id, alive_since),
+                    ),
+                    and_(
+                        reservations.c.process_id.is_(None),
+                        reservations.c.created_at < legacy_before,
+                    ),
+                )
+            )
             .limit(1000)
         ).all()
-        for row in stale:
+        for row in orphaned:
             release_in(conn, Reservation(row.id, row.user_id, row.amount_micros))
-        return len(stale)
+        forget_dead_processes(conn, alive_since)  # holds left over still count as theirs
+        return len(orphaned)
 
     return await db.write(work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 
 from ..config import Config
@@ -49,7 +50,7 @@ def run_server(args: argparse.Namespace) -> int:
     _check_default_model(config)
     _check_port_free(args.host, args.port)
     asyncio.run(_prepare(config, args.demo))
-    return _run_hypercorn(args)
+    return _run_hypercorn(args, config)
 
 
 def _check_default_model(config: Config) -> None:
@@ -106,7 +107,10 @@ async def _check_redis(url: str) -> None:
         await client.aclose()
 
 
-def _run_hypercorn(args: argparse.Namespace) -> int:
+def _run_hypercorn(args: argparse.Namespace, config: Config) -> int:
+    """SIGTERM (or Ctrl+C) stops accepting, lets requests in flight run for
+    ``LEGION_SHUTDOWN_GRACE`` seconds, then ends the rest (the gateway charges what they
+    generated) before the process exits."""
     from hypercorn.config import Config as HypercornConfig
     from hypercorn.run import run
 
@@ -117,6 +121,11 @@ def _run_hypercorn(args: argparse.Namespace) -> int:
     ]
     # 0 runs the single worker in this process; more fork off worker processes.
     hypercorn_config.workers = 0 if args.workers == 1 else args.workers
-    hypercorn_config.graceful_timeout = 5
+    hypercorn_config.graceful_timeout = config.shutdown_grace_s
     hypercorn_config.keep_alive_timeout = 75
+    if args.workers > 1:
+        # Worker processes inherit this and leave SIGTERM to the supervisor, which tells
+        # them to stop gracefully: a SIGTERM to the whole process group (systemd, a
+        # container runtime) would otherwise kill them mid-answer.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     return run(hypercorn_config)

@@ -133,7 +133,14 @@ async def _reserve_uncancelled(
         amount = worst_case_micros(
             current.model, request, preferences, current.max_tokens, margin_bp
         )
-        reservation = reserve(conn, caller.user_id, amount, guard=TOKEN_IS_LIVE, guard_params=live)
+        reservation = reserve(
+            conn,
+            caller.user_id,
+            amount,
+            guard=TOKEN_IS_LIVE,
+            guard_params=live,
+            process_id=gateway.heartbeat.process_id,
+        )
         return Held(reservation, current, margin_bp, preferences)
 
     task = asyncio.ensure_future(gateway.db.write(work))
@@ -164,7 +171,10 @@ async def check_affordable(
 
 
 class Tab:
-    """Settles one reservation exactly once: booked with usage, or released."""
+    """Settles one reservation exactly once: booked with usage, or released.
+
+    The request task that opens it is in flight until then: a stopping server cancels
+    it, and it settles as a request whose client left."""
 
     def __init__(
         self,
@@ -180,6 +190,9 @@ class Tab:
         self.prices = prices_of(model)
         self.margin_bp = margin_bp
         self._task: asyncio.Task | None = None
+        self._owner = asyncio.current_task()
+        if self._owner is not None:
+            gateway.in_flight.add(self._owner)
 
     @property
     def closed(self) -> bool:
@@ -191,13 +204,15 @@ class Tab:
             charge = price(
                 self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp
             )
-            self._task = self.gateway.spawn(
-                settle(self.gateway.db, self.reservation, charge, self.entry)
-            )
+            self._close(settle(self.gateway.db, self.reservation, charge, self.entry))
         return self._task
 
     def cancel(self) -> asyncio.Task:
         """Give the reservation back: nothing is charged."""
         if self._task is None:
-            self._task = self.gateway.spawn(release(self.gateway.db, self.reservation))
+            self._close(release(self.gateway.db, self.reservation))
         return self._task
+
+    def _close(self, settlement) -> None:
+        self._task = self.gateway.spawn(settlement)
+        self.gateway.in_flight.discard(self._owner)

@@ -1,6 +1,12 @@
 """The gateway's long-lived objects for one process: the pooled HTTP client, the provider
-adapters, the token cache, and the background tasks that must finish before exit
-(settlements of streams whose client left)."""
+adapters, the token cache, the money held by requests in flight, and the background tasks
+that must finish before exit (settlements of streams whose client left).
+
+Stopping (SIGTERM, after hypercorn's grace period for requests in flight) ends every
+request still holding money as if its client had left: what was generated is charged and
+the rest of each hold released, before the database closes. Holds of processes that died
+without stopping are released by the sweeper of any live one (``storage.heartbeat``).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,14 @@ from datetime import timedelta
 
 import httpx
 
-from ..billing.reservations import release_stale
+from ..billing.reservations import release_orphaned
+from ..clock import utcnow
 from ..config import Config
 from ..errors import ApiError
 from ..security.ratelimit import RateLimiter
 from ..services import Services
 from ..storage import Database
+from ..storage.heartbeat import Heartbeat
 from .auth import TokenCache
 from .catalog import Catalog, Model, load_catalog, provider_available
 from .http import make_client
@@ -25,9 +33,10 @@ from .providers import Provider, build_providers
 
 log = logging.getLogger("widget_server.gateway")
 EXTRAS_KEY = "gateway"
-# A reservation older than this belongs to a process that died: give the money back.
-STALE_RESERVATION = timedelta(hours=6)
-SWEEP_EVERY_S = 600.0
+# A hold that names no process (made before heartbeats) is released after this.
+LEGACY_STALE_RESERVATION = timedelta(hours=6)
+# How long stopped requests get to book what they generated, and settlements to land.
+ENDING_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -38,8 +47,11 @@ class Gateway:
     client: httpx.AsyncClient
     providers: dict[str, Provider]
     catalog: Catalog
+    heartbeat: Heartbeat
     tokens: TokenCache = field(default_factory=TokenCache)
     background: set[asyncio.Task] = field(default_factory=set)
+    # The request tasks holding money now (a Tab each), ended on stop.
+    in_flight: set[asyncio.Task] = field(default_factory=set)
     sweeper: asyncio.Task | None = None
 
     @classmethod
@@ -52,6 +64,7 @@ class Gateway:
             client=client,
             providers=build_providers(services.config, client),
             catalog=load_catalog(),
+            heartbeat=services.heartbeat,
         )
         gateway.sweeper = asyncio.get_running_loop().create_task(gateway._sweep())
         return gateway
@@ -86,18 +99,37 @@ class Gateway:
             log.error("background gateway task failed", exc_info=task.exception())
 
     async def _sweep(self) -> None:
+        """Release the holds of dead processes, once a heartbeat, from the start (the
+        process this one replaces may have left some)."""
         while True:
+            now = utcnow()
             try:
-                released = await release_stale(self.db, STALE_RESERVATION)
+                released = await release_orphaned(
+                    self.db, now - self.heartbeat.dead_after, now - LEGACY_STALE_RESERVATION
+                )
                 if released:
-                    log.warning("released %d stale reservations", released)
+                    log.warning("released %d holds of server processes that died", released)
             except Exception:
-                log.exception("could not release stale reservations")
-            await asyncio.sleep(SWEEP_EVERY_S)
+                log.exception("could not release the holds of dead processes")
+            await asyncio.sleep(self.heartbeat.interval_s)
 
     async def close(self) -> None:
         if self.sweeper is not None:
             self.sweeper.cancel()
-        if self.background:
-            await asyncio.wait(list(self.background), timeout=10)
+        await self._end_in_flight()
         await self.client.aclose()
+
+    async def _end_in_flight(self) -> None:
+        """End the requests still holding money as if their clients had left (each books
+        what it generated), then wait for every settlement to land."""
+        ending = list(self.in_flight)
+        for task in ending:
+            task.cancel()
+        if ending:
+            log.warning("ending %d answers still in flight", len(ending))
+            await asyncio.wait(ending, timeout=ENDING_TIMEOUT_S)
+        while self.background:
+            _, pending = await asyncio.wait(list(self.background), timeout=ENDING_TIMEOUT_S)
+            if pending:
+                log.error("%d settlements did not finish before exit", len(pending))
+                break

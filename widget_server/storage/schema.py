@@ -219,6 +219,18 @@ refresh_tokens = Table(
     Index("ix_refresh_tokens_grant_id", "grant_id"),
 )
 
+# One row per running server process, its heartbeat kept fresh (storage/heartbeat.py):
+# what a process holds is its own, and a process whose heartbeat stopped is dead.
+server_processes = Table(
+    "server_processes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
 reservations = Table(
     "reservations",
     metadata,
@@ -226,7 +238,10 @@ reservations = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("amount_micros", BigInteger, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The server process that holds it (no foreign key: a dead process's row goes first).
+    Column("process_id", String(32), nullable=True),
     Index("ix_reservations_user_id", "user_id"),
+    Index("ix_reservations_process_id", "process_id"),
 )
 
 transactions = Table(
