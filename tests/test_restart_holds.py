@@ -77,9 +77,9 @@ def database(backend):
     db.close()
 
 
-def start(database, fake, **env) -> ServerProcess:
+def start(database, fake, workers: int = 1, **env) -> ServerProcess:
     settings = {**fake.env, "LEGION_HEARTBEAT_INTERVAL": HEARTBEAT_S, **env}
-    return ServerProcess(database.url, env=settings).start()
+    return ServerProcess(database.url, env=settings, workers=workers).start()
 
 
 def signal_server(server: ServerProcess, signum: int) -> None:
@@ -92,10 +92,13 @@ def wallet(server: ServerProcess, email: str) -> dict:
     return server.cli_json("wallet", "show", "--email", email)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_sigterm_charges_the_answers_in_flight_and_releases_every_hold(
-    database, fake, unique_email
+    database, fake, unique_email, workers
 ):
-    server = start(database, fake, LEGION_SHUTDOWN_GRACE="1")
+    """The signal goes to the whole process group, as systemd and container runtimes send
+    it: with several workers, each still stops gracefully."""
+    server = start(database, fake, workers, LEGION_SHUTDOWN_GRACE="1")
     visitor = new_visitor(server, unique_email(), credit="5")
     fake.set(reply=" ".join(["word"] * 400), delay=0.05)  # 20 s each: longer than the grace
     opened = threading.Barrier(STREAMS + 1)
