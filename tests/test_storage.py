@@ -19,7 +19,7 @@ from tests.support.oauth import DEFAULT_PASSWORD, new_site, pkce_pair
 from tests.support.server import REPO_ROOT, ServerProcess
 from widget_server.storage import Database
 from widget_server.storage.migrate import head_revision, upgrade
-from widget_server.storage.schema import metadata
+from widget_server.storage.schema import is_search_index_object, metadata
 
 
 async def _schema_differences(url: str) -> list:
@@ -28,7 +28,17 @@ async def _schema_differences(url: str) -> list:
         await upgrade(db)
         async with db.read() as conn:
             return await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(
+                        sync,
+                        opts={
+                            "include_name": lambda name, type_, parents: not (
+                                is_search_index_object(name, type_)
+                            )
+                        },
+                    ),
+                    metadata,
+                )
             )
     finally:
         await db.dispose()

@@ -44,7 +44,7 @@ def create_app(config: Config | None = None) -> Quart:
     async def start_services() -> None:
         services = Services.start(config)
         await upgrade(services.db)
-        await services.heartbeat.start()
+        await services.heartbeat.beat()  # this process holds nothing before its row exists
         app.secret_key = await resolve_secret_key(config, services.db)
         app.extensions["legion"] = services
         services.extras["purge_task"] = asyncio.create_task(purge_periodically(services.db))
@@ -60,6 +60,12 @@ def create_app(config: Config | None = None) -> Quart:
         app.register_blueprint(blueprint)
     app.register_blueprint(releases_blueprint)
     init_gateway(app)  # after start_services: the gateway's hooks rely on it
+
+    @app.before_serving
+    async def start_heartbeat() -> None:
+        """Last: every concern has registered what it recovers from dead processes."""
+        app.extensions["legion"].heartbeat.start_beating()
+
     register_error_handlers(app)
     app.after_request(apply_default_headers)
     logging.getLogger("widget_server").setLevel(logging.INFO)

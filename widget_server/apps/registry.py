@@ -44,6 +44,8 @@ class App:
     owner_user_id: int | None
     secret_hash: str
     created_at: datetime
+    description: str = ""
+    system_prompt: str = ""  # the maker's: never shown to the app's users
 
     @property
     def margin_pct(self) -> float | int:
@@ -292,4 +294,6 @@ def _app_from_row(row, uris: list[tuple[str, str]]) -> App:
         owner_user_id=row["owner_user_id"],
         secret_hash=row["secret_hash"],
         created_at=row["created_at"],
+        description=row["description"],
+        system_prompt=row["system_prompt"],
     )

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -52,7 +52,6 @@ class Gateway:
     background: set[asyncio.Task] = field(default_factory=set)
     # The request tasks holding money now (a Tab each), ended on stop.
     in_flight: set[asyncio.Task] = field(default_factory=set)
-    sweeper: asyncio.Task | None = None
 
     @classmethod
     def start(cls, services: Services) -> Gateway:
@@ -66,7 +65,7 @@ class Gateway:
             catalog=load_catalog(),
             heartbeat=services.heartbeat,
         )
-        gateway.sweeper = asyncio.get_running_loop().create_task(gateway._sweep())
+        services.heartbeat.on_dead_processes("holds", gateway._release_orphaned_holds)
         return gateway
 
     def resolve_model(self, requested: str | None, app_default: str | None) -> Model:
@@ -98,24 +97,10 @@ class Gateway:
         if not task.cancelled() and task.exception() is not None:
             log.error("background gateway task failed", exc_info=task.exception())
 
-    async def _sweep(self) -> None:
-        """Release the holds of dead processes, once a heartbeat, from the start (the
-        process this one replaces may have left some)."""
-        while True:
-            now = utcnow()
-            try:
-                released = await release_orphaned(
-                    self.db, now - self.heartbeat.dead_after, now - LEGACY_STALE_RESERVATION
-                )
-                if released:
-                    log.warning("released %d holds of server processes that died", released)
-            except Exception:
-                log.exception("could not release the holds of dead processes")
-            await asyncio.sleep(self.heartbeat.interval_s)
+    async def _release_orphaned_holds(self, alive_since: datetime) -> int:
+        return await release_orphaned(self.db, alive_since, utcnow() - LEGACY_STALE_RESERVATION)
 
     async def close(self) -> None:
-        if self.sweeper is not None:
-            self.sweeper.cancel()
         await self._end_in_flight()
         await self.client.aclose()
 

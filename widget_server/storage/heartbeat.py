@@ -3,10 +3,11 @@
 Money held for an answer (and an answer being generated) belongs to the process doing the
 work. Each process writes a row in ``server_processes`` when it starts and refreshes its
 ``heartbeat_at`` every ``interval``; a row :data:`DEAD_AFTER_BEATS` intervals old belongs to a
-process that was killed, crashed or lost its host. Other processes (or the one restarted in
-its place) then recover what it owned, each concern with its own query on
-:func:`is_dead_process` (billing releases the holds). A process that stops cleanly ends its
-work first, then deletes its row.
+process that was killed, crashed or lost its host. Every process, on each of its beats (and
+at start, for the process it may replace), runs the recoveries that concerns registered
+with :meth:`Heartbeat.on_dead_processes`, each with its own query on :func:`is_dead_process`
+(billing releases the holds, conversations fail the answers). A process that stops cleanly
+ends its work first, then deletes its row.
 
 A process whose event loop stalled for that long is taken for dead too: its row comes back
 with its next beat, and what it settles meanwhile still settles correctly (settlement
@@ -20,6 +21,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, delete, exists, insert, select, update
@@ -30,6 +32,9 @@ from .schema import server_processes
 
 log = logging.getLogger("widget_server")
 DEAD_AFTER_BEATS = 3
+# Given the moment before which a heartbeat means death, recover what such processes
+# owned; returns how many things it recovered (for the log).
+Recovery = Callable[[datetime], Awaitable[int]]
 
 
 class Heartbeat:
@@ -40,13 +45,19 @@ class Heartbeat:
         self.interval_s = interval_s
         self.process_id = secrets.token_hex(16)
         self._task: asyncio.Task | None = None
+        self._recoveries: list[tuple[str, Recovery]] = []
 
     @property
     def dead_after(self) -> timedelta:
         return timedelta(seconds=self.interval_s * DEAD_AFTER_BEATS)
 
-    async def start(self) -> None:
-        await self.beat()
+    def on_dead_processes(self, what: str, recovery: Recovery) -> None:
+        """Run ``recovery`` on every beat; ``what`` names what it recovers, for the log."""
+        self._recoveries.append((what, recovery))
+
+    def start_beating(self) -> None:
+        """Beat (and recover) from now on: once every concern has registered its recovery,
+        the first one running at once for the process this one may replace."""
         self._task = asyncio.get_running_loop().create_task(self._beat_forever())
 
     async def beat(self) -> None:
@@ -74,11 +85,23 @@ class Heartbeat:
 
     async def _beat_forever(self) -> None:
         while True:
+            await self._recover()
             await asyncio.sleep(self.interval_s)
             try:
                 await self.beat()
             except Exception:  # a missed beat is retried; it must not end the server
                 log.exception("could not write this process's heartbeat")
+
+    async def _recover(self) -> None:
+        alive_since = utcnow() - self.dead_after
+        for what, recovery in self._recoveries:
+            try:
+                recovered = await recovery(alive_since)
+            except Exception:
+                log.exception("could not recover the %s of dead processes", what)
+                continue
+            if recovered:
+                log.warning("recovered %d %s of server processes that died", recovered, what)
 
     async def stop(self) -> None:
         """After this process's work has ended: stop beating and remove the row."""

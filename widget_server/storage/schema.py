@@ -128,6 +128,10 @@ apps = Table(
     Column("owner_user_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Plain text, shown escaped (SPEC §12); the system prompt is the maker's, first in
+    # every conversation ask of the app (SPEC §11).
+    Column("description", Text, nullable=False, server_default=""),
+    Column("system_prompt", Text, nullable=False, server_default=""),
 )
 
 redirect_uris = Table(
@@ -271,3 +275,109 @@ server_settings = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+
+# ---------------------------------------------------------------- conversations (SPEC §11)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("archived", Boolean, nullable=False, server_default=false()),
+    Column("message_count", Integer, nullable=False, server_default="0"),
+    # The leaf of the branch shown (messages.pk); no foreign key: the two tables point at
+    # each other, and deleting a subtree moves it in the same transaction.
+    Column("current_message_pk", Integer, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # Every list order: most recently updated first, ties by id (SPEC §11).
+    Index("ix_conversations_owner_updated", "user_id", "app_id", "archived", "updated_at", "id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    # pk orders messages by creation (exactly, whatever their timestamps) and is the
+    # search index's rowid; id is the public, opaque one.
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column(
+        "conversation_id",
+        String(40),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # A message's descendants go with it (its branches).
+    Column("parent_pk", Integer, ForeignKey("messages.pk", ondelete="CASCADE"), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("content", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),
+    Column("model", String(100), nullable=True),
+    Column("prompt_tokens", Integer, nullable=True),
+    Column("completion_tokens", Integer, nullable=True),
+    Column("cost_micros", BigInteger, nullable=False, server_default="0"),
+    Column("feedback_rating", String(8), nullable=True),
+    Column("feedback_text", Text, nullable=True),
+    Column("sources", Text, nullable=False, server_default="[]"),  # JSON, kept as given
+    Column("error", Text, nullable=True),  # JSON {message, type, code} of a failed answer
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # While an answer is generated: the process doing it (storage/heartbeat.py), whether a
+    # stop was asked for, and how many events came before its first chunk.
+    Column("process_id", String(32), nullable=True),
+    Column("stop_requested", Boolean, nullable=False, server_default=false()),
+    Column("event_base", Integer, nullable=False, server_default="0"),
+    CheckConstraint("role IN ('user', 'assistant')", name="role_known"),
+    CheckConstraint(
+        "status IN ('complete', 'in_progress', 'stopped', 'failed')", name="status_known"
+    ),
+    Index("ix_messages_conversation_id_pk", "conversation_id", "pk"),
+    Index("ix_messages_parent_pk", "parent_pk"),
+    Index("ix_messages_status_process_id", "status", "process_id"),
+)
+
+# An answer's text as it was generated, in batches of chunks (one row per flush), so that
+# any process can replay it from any event id; the database is the log.
+message_chunks = Table(
+    "message_chunks",
+    metadata,
+    Column("message_pk", Integer, ForeignKey("messages.pk", ondelete="CASCADE"), primary_key=True),
+    Column("first_chunk", Integer, primary_key=True),  # 1-based number of its first chunk
+    Column("pieces", Text, nullable=False),  # JSON array of the chunks' texts
+)
+
+# A retried ask is answered once (SPEC §11 "Retries").
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column(
+        "conversation_id",
+        String(40),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_message_pk", Integer, nullable=True),
+    Column("answer_pk", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The full-text index of messages is dialect-specific, so migrations keep it (and the
+# schema comparison leaves it alone): an FTS5 table fed by triggers on SQLite, a generated
+# tsvector column with a GIN index on PostgreSQL.
+SEARCH_INDEX_TABLE = "messages_fts"
+SEARCH_VECTOR_COLUMN = "search_vector"
+
+
+def is_search_index_object(name: str | None, type_: str) -> bool:
+    """For schema comparison: the search index's own tables, column and index."""
+    if not name:
+        return False
+    if type_ == "table":
+        return name == SEARCH_INDEX_TABLE or name.startswith(SEARCH_INDEX_TABLE + "_")
+    return name in (SEARCH_VECTOR_COLUMN, "ix_messages_search_vector")
