@@ -11,20 +11,23 @@ as the wallet's free money goes (``billing.settlement``).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from sqlalchemy import Connection, bindparam, select
 
-from ..billing.pricing import Prices, price
+from ..billing.pricing import Charge, Prices, price
 from ..billing.reservations import (
     Reservation,
     ReservationRefused,
     release,
+    release_in,
     reserve,
     room_beyond_holds,
     shortfall,
 )
-from ..billing.settlement import LedgerEntry, settle
+from ..billing.settlement import LedgerEntry, settle_in
 from ..clock import month_key, utcnow
 from ..errors import ApiError
 from ..storage.schema import apps, users
@@ -35,6 +38,7 @@ from .providers import Usage
 from .request import ChatRequest
 from .state import Gateway
 
+T = TypeVar("T")
 PER_MESSAGE_TOKENS = 8  # role markers and separators a provider adds per message
 
 
@@ -78,6 +82,7 @@ class Held:
     plan: Plan
     margin_bp: int
     preferences: str  # "" unless the request wants them
+    saved: object = None  # what hold(then=...) saved with it
 
 
 # The app's settings and the user's preferences, read in the hold's own transaction.
@@ -89,12 +94,21 @@ _CURRENT_SETTINGS = select(
 
 
 async def hold(
-    gateway: Gateway, caller: Caller, token: str, request: ChatRequest, plan: Plan
+    gateway: Gateway,
+    caller: Caller,
+    token: str,
+    request: ChatRequest,
+    plan: Plan,
+    then: Callable[[Connection, Held], object] | None = None,
 ) -> Held:
-    """Reserve the worst case, or raise the 402 (or the token's 401/403)."""
+    """Reserve the worst case, or raise the 402 (or the token's 401/403).
+
+    ``then(conn, held)`` runs in the hold's own transaction, and what it returns is
+    ``held.saved``: what must exist only if the money is held (a conversation's question
+    and its answer-to-be). What it raises undoes the hold too."""
     for attempt in range(2):
         try:
-            return await _reserve_uncancelled(gateway, caller, request, plan)
+            return await _reserve_uncancelled(gateway, caller, request, plan, then)
         except ReservationRefused as error:
             if error.reason != ReservationRefused.GUARD_FAILED:
                 raise refused(error) from None
@@ -111,7 +125,11 @@ async def hold(
 
 
 async def _reserve_uncancelled(
-    gateway: Gateway, caller: Caller, request: ChatRequest, plan: Plan
+    gateway: Gateway,
+    caller: Caller,
+    request: ChatRequest,
+    plan: Plan,
+    then: Callable[[Connection, Held], object] | None,
 ) -> Held:
     """One write transaction: read the current settings, hold the worst case.
 
@@ -141,7 +159,8 @@ async def _reserve_uncancelled(
             guard_params=live,
             process_id=gateway.heartbeat.process_id,
         )
-        return Held(reservation, current, margin_bp, preferences)
+        held = Held(reservation, current, margin_bp, preferences)
+        return held if then is None else replace(held, saved=then(conn, held))
 
     task = asyncio.ensure_future(gateway.db.write(work))
     try:
@@ -200,18 +219,26 @@ class Tab:
 
     def charge(self, usage: Usage) -> asyncio.Task:
         """Book the usage, in a task of its own that a cancelled request can't stop."""
-        if self._task is None:
-            charge = price(
-                self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp
-            )
-            self._close(settle(self.gateway.db, self.reservation, charge, self.entry))
-        return self._task
+        return self.settle_with(lambda conn: self.book_in(conn, usage))
 
     def cancel(self) -> asyncio.Task:
         """Give the reservation back: nothing is charged."""
+        return self.settle_with(self.release_in)
+
+    def settle_with(self, work: Callable[[Connection], T]) -> asyncio.Task:
+        """Close the tab with ``work``: one transaction that books the usage with
+        :meth:`book_in` or gives the hold back with :meth:`release_in`, together with
+        whatever else must land with the money (a conversation's saved answer)."""
         if self._task is None:
-            self._close(release(self.gateway.db, self.reservation))
+            self._close(self.gateway.db.write(work))
         return self._task
+
+    def book_in(self, conn: Connection, usage: Usage) -> Charge:
+        charge = price(self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp)
+        return settle_in(conn, self.reservation, charge, self.entry)
+
+    def release_in(self, conn: Connection) -> None:
+        release_in(conn, self.reservation)
 
     def _close(self, settlement) -> None:
         self._task = self.gateway.spawn(settlement)
