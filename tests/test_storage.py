@@ -32,8 +32,8 @@ async def _schema_differences(url: str) -> list:
                     MigrationContext.configure(
                         sync,
                         opts={
-                            "include_name": lambda name, type_, parents: not (
-                                is_search_index_object(name, type_)
+                            "include_name": lambda name, type_, parents: (
+                                not (is_search_index_object(name, type_))
                             )
                         },
                     ),

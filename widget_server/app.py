@@ -10,6 +10,7 @@ from quart import Quart
 
 from .accounts.views import blueprint as accounts_blueprint
 from .config import Config
+from .conversations import init_app as init_conversations
 from .gateway import init_app as init_gateway
 from .oauth.views import blueprint as oauth_blueprint
 from .releases import blueprint as releases_blueprint
@@ -60,6 +61,7 @@ def create_app(config: Config | None = None) -> Quart:
         app.register_blueprint(blueprint)
     app.register_blueprint(releases_blueprint)
     init_gateway(app)  # after start_services: the gateway's hooks rely on it
+    init_conversations(app)  # after the gateway, whose objects it asks through
 
     @app.before_serving
     async def start_heartbeat() -> None:

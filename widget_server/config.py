@@ -86,6 +86,8 @@ class Config:
     shutdown_grace_s: float = 20.0
     # How often a process proves it is alive; what a process 3 beats late held is released.
     heartbeat_interval_s: float = 10.0
+    # The most history (estimated tokens) a conversation ask sends to the model (SPEC §11).
+    history_max_tokens: int = 32000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -110,6 +112,7 @@ class Config:
             upstream_transport=_transport(env.get("LEGION_UPSTREAM_TRANSPORT", "aiohttp")),
             shutdown_grace_s=_float(env, "LEGION_SHUTDOWN_GRACE", 20.0),
             heartbeat_interval_s=_float(env, "LEGION_HEARTBEAT_INTERVAL", 10.0),
+            history_max_tokens=_int(env, "LEGION_HISTORY_MAX_TOKENS", 32000) or 32000,
         )
         return replace(config, **overrides) if overrides else config
 

@@ -61,8 +61,7 @@ class AskOrSave(AskFields, kw_only=True):
 
     content: Content | UnsetType = UNSET
     messages: (
-        Annotated[list[SavedMessage], Meta(min_length=1, max_length=MAX_SAVED_MESSAGES)]
-        | UnsetType
+        Annotated[list[SavedMessage], Meta(min_length=1, max_length=MAX_SAVED_MESSAGES)] | UnsetType
     ) = UNSET
 
 

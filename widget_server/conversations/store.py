@@ -131,13 +131,17 @@ def list_conversations(
     limit: int,
     cursor: str | None,
     offset: int,
-    archived: bool,
+    archived: bool | None,
     title_filter: str | None,
 ) -> Page:
-    """Most recently updated first, ties by id."""
-    where = [_owned(owner), conversations.c.archived == archived]
+    """Most recently updated first, ties by id; ``archived=None`` lists both kinds."""
+    where = [_owned(owner)]
+    if archived is not None:
+        where.append(conversations.c.archived == archived)
     if title_filter:
-        where.append(func.lower(conversations.c.title).contains(title_filter.lower(), autoescape=True))
+        where.append(
+            func.lower(conversations.c.title).contains(title_filter.lower(), autoescape=True)
+        )
     total = conn.execute(select(func.count()).select_from(conversations).where(*where)).scalar()
     query = CONVERSATION_ROW.where(*where)
     if cursor is not None:
@@ -184,12 +188,7 @@ def set_current_message(conn: Connection, conversation: Row, message_id: str, no
         )
     ).first()
     if row is None:
-        raise ApiError(
-            400,
-            "invalid_request",
-            "current_message_id is not a message of this conversation.",
-            param="current_message_id",
-        )
+        raise not_found("message")
     touch(conn, conversation.id, now, current_message_pk=newest_leaf(conn, conversation.id, row.pk))
 
 
@@ -263,9 +262,38 @@ def logged_texts(conn: Connection, pks: list[int]) -> dict[int, str]:
     return {pk: "".join(parts) for pk, parts in pieces.items()}
 
 
+def all_messages(conn: Connection, conversation_id: str) -> list[Row]:
+    """Every message of every branch, in creation order."""
+    query = MESSAGE_ROW.where(messages.c.conversation_id == conversation_id)
+    return list(conn.execute(query.order_by(messages.c.pk)))
+
+
+def request_stop(conn: Connection, message_pk: int) -> None:
+    """Ask the process writing an answer to stop it (it looks at its next flush)."""
+    conn.execute(
+        update(messages)
+        .where(messages.c.pk == message_pk, messages.c.status == IN_PROGRESS)
+        .values(stop_requested=True)
+    )
+
+
+def error_record_of(row: Row) -> dict:
+    """The saved error of a failed answer: ``{status, message, type, code}``."""
+    if row.error:
+        return json.loads(row.error)
+    return {
+        "status": 502,
+        "message": "The answer failed.",
+        "type": "api_error",
+        "code": "upstream_error",
+    }
+
+
 def get_message(conn: Connection, conversation_id: str, message_id: str) -> Row:
     row = conn.execute(
-        MESSAGE_ROW.where(messages.c.conversation_id == conversation_id, messages.c.id == message_id)
+        MESSAGE_ROW.where(
+            messages.c.conversation_id == conversation_id, messages.c.id == message_id
+        )
     ).first()
     if row is None:
         raise not_found("message")
@@ -305,7 +333,9 @@ def list_messages(
         (after,) = decode_cursor(cursor, "messages", (int,))
         where.append(messages.c.pk < after if descending else messages.c.pk > after)
     order = messages.c.pk.desc() if descending else messages.c.pk
-    rows = list(conn.execute(MESSAGE_ROW.where(*where).order_by(order).offset(offset).limit(limit + 1)))
+    rows = list(
+        conn.execute(MESSAGE_ROW.where(*where).order_by(order).offset(offset).limit(limit + 1))
+    )
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor("messages", rows[-1].pk) if has_more else None
@@ -353,7 +383,9 @@ def insert_message(
     return pk
 
 
-def parent_for_new_message(conn: Connection, conversation: Row, parent_id: str | None) -> int | None:
+def parent_for_new_message(
+    conn: Connection, conversation: Row, parent_id: str | None
+) -> int | None:
     """The pk a new question hangs from: ``parent_id`` (of this conversation, else 400),
     or the current leaf."""
     if parent_id is None:
@@ -365,7 +397,10 @@ def parent_for_new_message(conn: Connection, conversation: Row, parent_id: str |
     ).first()
     if row is None:
         raise ApiError(
-            400, "invalid_request", "parent_id is not a message of this conversation.", param="parent_id"
+            400,
+            "invalid_request",
+            "parent_id is not a message of this conversation.",
+            param="parent_id",
         )
     return row.pk
 
@@ -374,7 +409,9 @@ def edit_message(conn: Connection, conversation_id: str, message_id: str, conten
     row = get_message(conn, conversation_id, message_id)
     if row.status == IN_PROGRESS:
         raise ApiError(409, "conflict", "The answer is still being written; stop it first.")
-    conn.execute(update(messages).where(messages.c.pk == row.pk).values(content=content, updated_at=now))
+    conn.execute(
+        update(messages).where(messages.c.pk == row.pk).values(content=content, updated_at=now)
+    )
     touch(conn, conversation_id, now)
     return get_message(conn, conversation_id, message_id)
 
@@ -403,4 +440,3 @@ def delete_message(conn: Connection, conversation: Row, message_id: str, now) ->
         values["current_message_pk"] = row.parent_pk
     conn.execute(delete(messages).where(messages.c.pk == row.pk))  # the rest by cascade
     touch(conn, conversation.id, now, **values)
-

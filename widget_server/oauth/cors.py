@@ -34,7 +34,7 @@ def allow_origin(response: Response, origin: str) -> Response:
     return response
 
 
-async def preflight(db: Database, methods: str) -> Response:
+async def preflight(db: Database, methods: str, headers: str = ALLOWED_HEADERS) -> Response:
     """Answer OPTIONS: allowed origins get the CORS grant, others a 403 without it."""
     origin = request_origin()
     response = Response("", status=204)
@@ -44,7 +44,7 @@ async def preflight(db: Database, methods: str) -> Response:
         return response
     allow_origin(response, origin)
     response.headers["Access-Control-Allow-Methods"] = methods
-    response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+    response.headers["Access-Control-Allow-Headers"] = headers
     response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
     return response
 
