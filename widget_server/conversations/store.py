@@ -386,7 +386,7 @@ def insert_message(
 def parent_for_new_message(
     conn: Connection, conversation: Row, parent_id: str | None
 ) -> int | None:
-    """The pk a new question hangs from: ``parent_id`` (of this conversation, else 400),
+    """The pk a new question hangs from: ``parent_id`` (of this conversation, else 404),
     or the current leaf."""
     if parent_id is None:
         return conversation.current_message_pk
@@ -396,12 +396,7 @@ def parent_for_new_message(
         )
     ).first()
     if row is None:
-        raise ApiError(
-            400,
-            "invalid_request",
-            "parent_id is not a message of this conversation.",
-            param="parent_id",
-        )
+        raise not_found("message")
     return row.pk
 
 
