@@ -149,7 +149,7 @@ def test_the_seed_door_asks_in_a_new_or_a_given_conversation(chat, fake):
     )
     assert again.json()["conversation_id"] == conversation
     assert chat.conversation(conversation)["message_count"] == 4
-    status, events = chat.stream("/messages", {"content": "Streamed", "stream": True})
+    _status, events = chat.stream("/messages", {"content": "Streamed", "stream": True})
     assert events[0].type == "conversation_created"
 
 
@@ -396,12 +396,12 @@ def test_a_retried_ask_is_answered_once_and_charged_once(chat, fake):
     other = chat.ask(conversation, "Another body", headers=key)
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_conflict"
-    status, events = chat.stream(
+    _status, events = chat.stream(
         f"/conversations/{conversation}/messages",
         {"content": "Once", "stream": True},
         headers=key,
     )
-    assert [e.type for e in events][0] == "user_message" and events[-1].type == "[DONE]"
+    assert next(e.type for e in events) == "user_message" and events[-1].type == "[DONE]"
     assert events[-2].data["message"] == first.json()["messages"][1]
     bad = chat.ask(conversation, "x", headers={"Idempotency-Key": "k" * 256})
     assert bad.status_code == 400

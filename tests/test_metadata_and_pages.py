@@ -42,6 +42,48 @@ def test_openapi_describes_the_json_endpoints(server):
     assert "TokenResponse" in document["components"]["schemas"]
 
 
+def test_openapi_describes_every_conversation_route_with_its_schema(server):
+    """SPEC §11's routes, each body described by the type that validates it."""
+    document = httpx.get(f"{server.url}/openapi.json").json()
+    base = "/v1/chat/{client_id}"
+    conversation = base + "/conversations/{conversation_id}"
+    message = conversation + "/messages/{message_id}"
+    expected = {
+        (base + "/info", "get"),
+        (base + "/conversations", "post"),
+        (base + "/conversations", "get"),
+        (base + "/conversations", "delete"),
+        (base + "/conversations/stream", "post"),
+        (conversation, "get"),
+        (conversation, "patch"),
+        (conversation, "delete"),
+        (conversation + "/messages", "get"),
+        (conversation + "/messages", "post"),
+        (conversation + "/messages/stream", "post"),
+        (message, "get"),
+        (message, "patch"),
+        (message, "delete"),
+        (message + "/feedback", "put"),
+        (message + "/regenerate", "post"),
+        (message + "/stop", "post"),
+        (message + "/events", "get"),
+        (base + "/export", "get"),
+        (base + "/search", "get"),
+        (base + "/messages", "post"),
+    }
+    described = {(path, method) for path, ops in document["paths"].items() for method in ops}
+    assert expected <= described
+    schemas = document["components"]["schemas"]
+    ask = schemas["AskOrSave"]
+    assert ask["additionalProperties"] is False
+    assert ask["properties"]["content"]["maxLength"] == 100_000
+    for path, method in expected:
+        body = document["paths"][path][method].get("requestBody")
+        if body:
+            ref = body["content"]["application/json"]["schema"]["$ref"]
+            assert ref.split("/")[-1] in schemas
+
+
 @pytest.mark.parametrize("path", ["/", "/login", "/register"])
 def test_pages_have_strict_headers_and_no_coop(server, path):
     response = httpx.get(f"{server.url}{path}")

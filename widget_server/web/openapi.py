@@ -8,6 +8,7 @@ route of the app is described here.
 from __future__ import annotations
 
 from .. import __version__
+from ..conversations.openapi import conversation_paths, conversation_schemas
 
 
 def _error(description: str, schema: str) -> dict:
@@ -53,12 +54,18 @@ def openapi_document(server_url: str) -> dict:
             "504": "upstream_timeout",
         }.items()
     }
+    conversation_errors = {
+        **api_errors,
+        "404": _error("not_found or model_not_found", "ApiError"),
+        "409": _error("conflict or idempotency_conflict", "ApiError"),
+    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Legion widget server",
             "version": __version__,
-            "description": "OAuth 2 for public clients and an OpenAI-compatible chat API.",
+            "description": "OAuth 2 for public clients, an OpenAI-compatible chat API, and "
+            "conversations kept on the server.",
         },
         "servers": [{"url": server_url}],
         "paths": {
@@ -139,10 +146,12 @@ def openapi_document(server_url: str) -> dict:
             "/healthz": {
                 "get": {"summary": "Liveness", "responses": {"200": {"description": "ok"}}}
             },
+            **conversation_paths(conversation_errors),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                **conversation_schemas(),
                 "OAuthError": {
                     "type": "object",
                     "required": ["error", "error_description"],
