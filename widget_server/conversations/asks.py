@@ -14,8 +14,9 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 
@@ -37,6 +38,7 @@ from .schemas import GenerationOptions
 from .store import IN_PROGRESS, NEW_CONVERSATION_TITLE, Owner
 
 PER_MESSAGE_TOKENS = 8
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 CHARS_PER_TOKEN = 4
 _IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 # Answers that go back to the model as history; a failed one (or one still being written)
@@ -111,7 +113,9 @@ def find_claim(conn: Connection, user_id: int, claim: Claim) -> Started | None:
     """The answer a key was first used for (within 24 h), or None; 409 for another body."""
     row = conn.execute(
         select(idempotency_keys).where(
-            idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == claim.key
+            idempotency_keys.c.user_id == user_id,
+            idempotency_keys.c.key == claim.key,
+            idempotency_keys.c.created_at > utcnow() - IDEMPOTENCY_WINDOW,
         )
     ).first()
     if row is None:
@@ -126,6 +130,13 @@ def find_claim(conn: Connection, user_id: int, claim: Claim) -> Started | None:
 
 
 def _claim(conn: Connection, user_id: int, claim: Claim, started: Started, now) -> None:
+    conn.execute(  # a key more than a day old is free again
+        delete(idempotency_keys).where(
+            idempotency_keys.c.user_id == user_id,
+            idempotency_keys.c.key == claim.key,
+            idempotency_keys.c.created_at <= now - IDEMPOTENCY_WINDOW,
+        )
+    )
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = (
         dialect_insert(idempotency_keys)

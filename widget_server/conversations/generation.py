@@ -263,6 +263,7 @@ class Generation:
         self._log_pieces(conn)
         values = {
             "content": "".join(self.pieces),
+            "chunk_count": len(self.pieces),
             "status": status,
             "updated_at": now,
             "process_id": None,
@@ -372,15 +373,17 @@ async def fail_orphaned_answers(db: Database, alive_since: datetime) -> int:
                 .limit(500)
             )
         ]
-        texts = store.logged_texts(conn, orphaned) if orphaned else {}
+        logged = store.logged_pieces(conn, orphaned) if orphaned else {}
         error = json.dumps(error_record(upstream_failed(SERVER_STOPPED)))
         for pk in orphaned:
+            pieces = logged.get(pk, [])
             conn.execute(
                 update(messages)
                 .where(messages.c.pk == pk, messages.c.status == IN_PROGRESS)
                 .values(
                     status=FAILED,
-                    content=texts.get(pk, ""),
+                    content="".join(pieces),
+                    chunk_count=len(pieces),
                     error=error,
                     process_id=None,
                     updated_at=utcnow(),
@@ -406,59 +409,67 @@ async def replay(
     """An answer's events from the database log: for an answer another process writes, or
     one that has ended. The text of an ended answer after ``after`` comes as one merged
     ``ai_chunk`` carrying the id of the last chunk it stands for."""
-    next_piece = 1
-    first_read = True
+    async with db.read() as conn:
+        row, pieces, intro = await conn.run_sync(_read_log, message_pk, 0, prelude)
+    if row is None:
+        return
+    for data in intro[after:]:
+        yield data
+    base = row.event_base
+    if row.status != IN_PROGRESS:
+        for data in _ended(row, pieces, after):
+            yield data
+        return
+    seen = 0  # pieces read so far
     while True:
-        async with db.read() as conn:
-            row, batches, intro = await conn.run_sync(
-                _read_log, message_pk, next_piece, prelude, first_read
-            )
-        if row is None:
-            return
-        if first_read:
-            for data in intro[after:] if after < len(intro) else []:
-                yield data
-        base = row.event_base
-        finished = row.status != IN_PROGRESS
-        pieces = [piece for _, batch in batches for piece in batch]
-        numbered = [(base + next_piece + i, piece) for i, piece in enumerate(pieces)]
-        numbered = [(event_id, piece) for event_id, piece in numbered if event_id > after]
-        if finished and first_read and numbered:
-            merged = "".join(piece for _, piece in numbered)
-            yield frame(
-                numbered[-1][0], {"type": "ai_chunk", "message_id": row.id, "content": merged}
-            )
-        else:
-            for event_id, piece in numbered:
-                yield frame(event_id, {"type": "ai_chunk", "message_id": row.id, "content": piece})
-        next_piece += len(pieces)
-        if finished:
-            final_id = base + next_piece
-            if final_id > after:
-                yield frame(final_id, final_event(row))
+        for number, piece in enumerate(pieces, start=seen + 1):
+            if base + number > after:
+                yield _chunk_frame(row, base + number, piece)
+        seen += len(pieces)
+        if row.status != IN_PROGRESS:
+            if base + seen + 1 > after:
+                yield frame(base + seen + 1, final_event(row))
             yield DONE
             return
-        first_read = False
         await asyncio.sleep(POLL_INTERVAL_S)
+        async with db.read() as conn:
+            row, pieces, _ = await conn.run_sync(_read_log, message_pk, seen, None)
+        if row is None:
+            yield DONE
+            return
 
 
-def _read_log(conn: Connection, message_pk: int, from_piece: int, prelude, first: bool):
+def _ended(row: Row, pieces: list[str], after: int) -> list[bytes]:
+    """An ended answer after ``after``: the rest of its text merged, its end, ``[DONE]``.
+    Once its log is purged (a day after it ended), only a reader from the start gets the
+    text as a chunk; the final event always carries the whole answer."""
+    base, count = row.event_base, row.chunk_count
+    if pieces:
+        rest = "".join(pieces[max(0, after - base) :])
+    elif count == 0 and row.content:  # saved as given, never streamed: one chunk
+        count, rest = 1, row.content
+    else:
+        rest = row.content if after <= base else ""
+    frames = []
+    if rest and base + count > after:
+        frames.append(_chunk_frame(row, base + count, rest))
+    if base + count + 1 > after:
+        frames.append(frame(base + count + 1, final_event(row)))
+    return [*frames, DONE]
+
+
+def _chunk_frame(row: Row, event_id: int, text: str) -> bytes:
+    return frame(event_id, {"type": "ai_chunk", "message_id": row.id, "content": text})
+
+
+def _read_log(conn: Connection, message_pk: int, skip: int, prelude):
+    """The message, its logged pieces after the first ``skip``, and (with ``prelude``) the
+    events before its first chunk."""
     row = store.message_by_pk(conn, message_pk)
     if row is None:
         return None, [], []
-    batches = []
-    for first_chunk, data in conn.execute(
-        select(message_chunks.c.first_chunk, message_chunks.c.pieces)
-        .where(message_chunks.c.message_pk == message_pk)
-        .order_by(message_chunks.c.first_chunk)
-    ):
-        batch = json.loads(data)
-        if first_chunk + len(batch) <= from_piece:
-            continue
-        batches.append((first_chunk, batch[max(0, from_piece - first_chunk) :]))
-    if row.status != IN_PROGRESS and not batches and from_piece == 1 and row.content:
-        batches = [(1, [row.content])]  # a saved answer without a log (saved, or purged)
-    return row, batches, prelude(conn, row) if first else []
+    pieces = store.logged_pieces(conn, [message_pk], skip).get(message_pk, [])
+    return row, pieces, prelude(conn, row) if prelude else []
 
 
 def final_event(row: Row) -> dict:

@@ -252,14 +252,29 @@ def messages_out(conn: Connection, rows: list[Row]) -> list[MessageOut]:
 
 
 def logged_texts(conn: Connection, pks: list[int]) -> dict[int, str]:
+    return {pk: "".join(parts) for pk, parts in logged_pieces(conn, pks).items()}
+
+
+def logged_pieces(conn: Connection, pks: list[int], skip: int = 0) -> dict[int, list[str]]:
+    """The chunks' texts in the answers' stream logs, after the first ``skip`` of each."""
     pieces: dict[int, list[str]] = {}
-    for message_pk, batch in conn.execute(
-        select(message_chunks.c.message_pk, message_chunks.c.pieces)
-        .where(message_chunks.c.message_pk.in_(pks))
-        .order_by(message_chunks.c.message_pk, message_chunks.c.first_chunk)
+    query = select(
+        message_chunks.c.message_pk, message_chunks.c.first_chunk, message_chunks.c.pieces
+    ).where(message_chunks.c.message_pk.in_(pks))
+    if skip:  # one answer's log, from the batch holding piece ``skip + 1``
+        (pk,) = pks
+        holding = (
+            select(func.coalesce(func.max(message_chunks.c.first_chunk), 0))
+            .where(message_chunks.c.message_pk == pk, message_chunks.c.first_chunk <= skip + 1)
+            .scalar_subquery()
+        )
+        query = query.where(message_chunks.c.first_chunk >= holding)
+    for message_pk, first, batch in conn.execute(
+        query.order_by(message_chunks.c.message_pk, message_chunks.c.first_chunk)
     ):
-        pieces.setdefault(message_pk, []).extend(json.loads(batch))
-    return {pk: "".join(parts) for pk, parts in pieces.items()}
+        texts = json.loads(batch)
+        pieces.setdefault(message_pk, []).extend(texts[max(0, skip + 1 - first) :])
+    return pieces
 
 
 def all_messages(conn: Connection, conversation_id: str) -> list[Row]:

@@ -1,4 +1,5 @@
-"""Purging what can never be used again: expired codes, tokens, grants and sessions.
+"""Purging what can never be used again: expired codes, tokens, grants and sessions, old
+idempotency keys and the stream logs of answers that ended a day ago.
 
 Rows are kept a day past their end, so that a late replay of a code or a refresh token
 still finds its record (and its grant gets revoked, not silently ignored).
@@ -10,11 +11,19 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 
 from ..clock import utcnow
 from .database import Database
-from .schema import access_tokens, authorization_codes, grants, sessions
+from .schema import (
+    access_tokens,
+    authorization_codes,
+    grants,
+    idempotency_keys,
+    message_chunks,
+    messages,
+    sessions,
+)
 
 GRACE = timedelta(days=1)
 INTERVAL_S = 3600
@@ -29,6 +38,17 @@ async def purge_expired(db: Database) -> int:
         delete(access_tokens).where(access_tokens.c.expires_at < cutoff),
         delete(grants).where(or_(grants.c.expires_at < cutoff, grants.c.revoked_at < cutoff)),
         delete(sessions).where(sessions.c.expires_at < utcnow()),
+        # Retries are answered once for a day; then the key is free again.
+        delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff),
+        # An answer's stream log serves resumes for a day after it ended; then the saved
+        # text alone is replayed.
+        delete(message_chunks).where(
+            message_chunks.c.message_pk.in_(
+                select(messages.c.pk).where(
+                    messages.c.status != "in_progress", messages.c.updated_at < cutoff
+                )
+            )
+        ),
     ]
     removed = 0
     async with db.transaction() as conn:

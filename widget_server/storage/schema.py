@@ -330,6 +330,7 @@ messages = Table(
     Column("process_id", String(32), nullable=True),
     Column("stop_requested", Boolean, nullable=False, server_default=false()),
     Column("event_base", Integer, nullable=False, server_default="0"),
+    Column("chunk_count", Integer, nullable=False, server_default="0"),  # once it has ended
     CheckConstraint("role IN ('user', 'assistant')", name="role_known"),
     CheckConstraint(
         "status IN ('complete', 'in_progress', 'stopped', 'failed')", name="status_known"

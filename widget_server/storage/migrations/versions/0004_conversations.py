@@ -94,6 +94,7 @@ def upgrade() -> None:
         sa.Column("process_id", sa.String(length=32), nullable=True),
         sa.Column("stop_requested", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("event_base", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("chunk_count", sa.Integer(), server_default="0", nullable=False),
         sa.CheckConstraint("role IN ('user', 'assistant')", name=op.f("ck_messages_role_known")),
         sa.CheckConstraint(
             "status IN ('complete', 'in_progress', 'stopped', 'failed')",
