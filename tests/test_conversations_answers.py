@@ -459,3 +459,55 @@ def test_concurrent_asks_in_one_conversation_each_get_their_answer(chat, fake):
     assert all(r.status_code == 201 for r in responses)
     assert chat.conversation(conversation)["message_count"] == 10
     assert len(chat.visitor.transactions()) == 5
+
+
+async def _age_and_purge(url: str) -> None:
+    """Push every answer's end and every idempotency key two days back, then purge."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from widget_server.clock import utcnow
+    from widget_server.storage import Database
+    from widget_server.storage.maintenance import purge_expired
+    from widget_server.storage.schema import idempotency_keys, messages
+
+    db = Database(url)
+    try:
+        async with db.transaction() as conn:
+            old = utcnow() - timedelta(days=2)
+            await conn.execute(update(messages).values(updated_at=old))
+            await conn.execute(update(idempotency_keys).values(created_at=old))
+        await purge_expired(db)
+    finally:
+        await db.dispose()
+
+
+def test_a_day_later_replays_keep_their_ids_and_keys_are_free_again(
+    make_server, fake, unique_email
+):
+    from tests.support.databases import run_async
+
+    server = make_server(env=fake.env)
+    chat = ChatClient(new_visitor(server, unique_email()))
+    fake.set(reply="a b c d")
+    conversation = chat.new_conversation()
+    key = {"Idempotency-Key": "daily"}
+    _, events = chat.stream(
+        f"/conversations/{conversation}/messages", {"content": "Go", "stream": True}, headers=key
+    )
+    answer = events[-2].data["message"]
+    run_async(_age_and_purge(server.env["LEGION_DATABASE_URL"]))
+    whole = chat.events(conversation, answer["id"])
+    assert [(e.type, e.id) for e in whole] == [
+        ("user_message", 1),
+        ("ai_chunk", 5),
+        ("ai_complete", 6),
+        ("[DONE]", None),
+    ]
+    assert whole[1].data["content"] == "a b c d"
+    later = chat.events(conversation, answer["id"], after=3)
+    assert [(e.type, e.id) for e in later] == [("ai_complete", 6), ("[DONE]", None)]
+    assert later[0].data["message"]["content"] == "a b c d"
+    reused = chat.ask(conversation, "Another question", headers=key)
+    assert reused.status_code == 201
