@@ -511,3 +511,25 @@ def test_a_day_later_replays_keep_their_ids_and_keys_are_free_again(
     assert later[0].data["message"]["content"] == "a b c d"
     reused = chat.ask(conversation, "Another question", headers=key)
     assert reused.status_code == 201
+
+
+def test_a_revoked_token_stops_reading_and_asking_at_once(chat):
+    """Who a token speaks for is cached; whether it is live is checked in each call's own
+    transaction, so revocation takes effect before the cache forgets it."""
+    conversation = chat.new_conversation()
+    assert chat.request("GET", f"/conversations/{conversation}").status_code == 200
+    revoked = chat.http.post(
+        chat.visitor.server.url + "/v1/oauth/revoke", data={"token": chat.visitor.token}
+    )
+    assert revoked.status_code == 200
+    for method, path in (
+        ("GET", f"/conversations/{conversation}"),
+        ("GET", "/conversations"),
+        ("GET", "/search?q=anything"),
+        ("GET", "/export"),
+        ("DELETE", f"/conversations/{conversation}"),
+    ):
+        response = chat.request(method, path)
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"]["code"] == "invalid_token"
+    assert chat.ask(conversation, "Still?").status_code == 401

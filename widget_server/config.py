@@ -88,6 +88,8 @@ class Config:
     heartbeat_interval_s: float = 10.0
     # The most history (estimated tokens) a conversation ask sends to the model (SPEC §11).
     history_max_tokens: int = 32000
+    # How often an answer's new text is written to its stream log (bench/conversations.py).
+    stream_flush_interval_s: float = 0.1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -113,6 +115,7 @@ class Config:
             shutdown_grace_s=_float(env, "LEGION_SHUTDOWN_GRACE", 20.0),
             heartbeat_interval_s=_float(env, "LEGION_HEARTBEAT_INTERVAL", 10.0),
             history_max_tokens=_int(env, "LEGION_HISTORY_MAX_TOKENS", 32000) or 32000,
+            stream_flush_interval_s=_float(env, "LEGION_STREAM_FLUSH_INTERVAL", 0.1),
         )
         return replace(config, **overrides) if overrides else config
 

@@ -2,8 +2,8 @@
 
 An answer is a task of the server process (:class:`Generation`), not of a request: it
 calls the provider, keeps every event in memory for readers in this process, and appends
-the text to the answer's stream log in the database every :data:`FLUSH_INTERVAL_S` (one
-row per flush, holding the chunks' texts), so that a reader in any other process (another
+the text to the answer's stream log in the database every tenth of a second (one row per
+flush, holding the chunks' texts), so that a reader in any other process (another
 worker, or this server restarted) can replay the answer from any event id and follow it.
 When it ends, one transaction saves the answer and books its charge through the same tab as
 ``/v1/chat/completions`` (hold → settle → ledger): complete or stopped answers are charged
@@ -47,10 +47,6 @@ from .store import COMPLETE, FAILED, IN_PROGRESS, STOPPED
 
 log = logging.getLogger("widget_server.conversations")
 
-# How often an answer's new text goes to the database log. Readers in this process get
-# every chunk at once; this is what a reader in another process may lag behind, and the
-# most a crash loses. (bench/conversations.py measures the cost of the choice.)
-FLUSH_INTERVAL_S = 0.1
 # A silent answer (a model thinking) still looks for a stop asked for elsewhere this often.
 STOP_CHECK_S = 0.5
 # How often a reader in another process looks for more of an answer.
@@ -200,9 +196,13 @@ class Generation:
     # ------------------------------------------------------------ the database log
 
     async def _flush_forever(self) -> None:
+        """Every ``LEGION_STREAM_FLUSH_INTERVAL`` (0.1 s): readers in this process get every
+        chunk at once; this is what a reader in another process may lag behind, and the most
+        a crash loses (bench/conversations.py measures the choice)."""
+        interval = self.gateway.config.stream_flush_interval_s
         checked = time.monotonic()
         while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+            await asyncio.sleep(interval)
             if self._flushed == len(self.pieces) and time.monotonic() - checked < STOP_CHECK_S:
                 continue
             checked = time.monotonic()

@@ -335,15 +335,16 @@ def branch(conn: Connection, leaf_pk: int | None) -> list[Row]:
 def list_messages(
     conn: Connection,
     conversation_id: str,
+    total: int,
     *,
     limit: int,
     offset: int,
     cursor: str | None,
     descending: bool,
 ) -> Page:
-    """Every message of every branch, in creation order (or its reverse)."""
+    """Every message of every branch, in creation order (or its reverse). The total is the
+    conversation's ``message_count``, kept in the same transactions as its messages."""
     where = [messages.c.conversation_id == conversation_id]
-    total = conn.execute(select(func.count()).select_from(messages).where(*where)).scalar()
     if cursor is not None:
         (after,) = decode_cursor(cursor, "messages", (int,))
         where.append(messages.c.pk < after if descending else messages.c.pk > after)

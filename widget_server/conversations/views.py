@@ -2,8 +2,8 @@
 
 Each view reads the request, calls the store or the ask path, and shapes the answer.
 Every call but ``info`` needs an access token of that same app (another app's: 403
-``wrong_app``), checked afresh (a revoked token stops reading at once), and a browser's
-``Origin`` must be one of the app's.
+``wrong_app``), live in the very transaction that reads or writes (a revoked token stops
+at once), and a browser's ``Origin`` must be one of the app's.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from quart import Blueprint, Response, g, request
+from sqlalchemy import select
 
 from ..apps.registry import get_app
 from ..clock import utcnow
 from ..errors import ApiError
-from ..gateway.auth import bearer_token
+from ..gateway.auth import TOKEN_IS_LIVE, bearer_token, token_is_live_params
 from ..gateway.relay import SSE_HEADERS
 from ..gateway.views import chat_cors
 from ..oauth.cors import preflight, refuse_foreign_origin_api
-from ..oauth.tokens import authenticate_access_token
 from ..services import services
 from . import store
 from .asks import AskRequest, Started, claim_from, prelude_frames, save_messages, start_answer
@@ -67,37 +67,58 @@ def _events(frames: AsyncIterator[bytes]) -> Response:
     return response
 
 
-async def _owner(client_id: str, *, fresh: bool = True) -> tuple[Conversations, Owner]:
-    """The caller's (user, app), or 401/403. ``fresh`` re-reads the token (reads and
-    changes); asks use the short cache, as the hold checks the token again anyway."""
+async def _owner(client_id: str) -> tuple[Conversations, Owner]:
+    """The caller's (user, app), or 401/403. Who a token speaks for comes from the token
+    cache; whether it is still live is checked in the same transaction as the work
+    (:func:`_read`, :func:`_write`; asks: the hold), so a revoked token stops at once."""
     state = conversations_state()
     token = bearer_token(request.headers.get("Authorization"))
-    gateway = state.gateway
-    if fresh:
-        if not token:
-            await authenticate_access_token(gateway.db, token)  # raises the 401
-        context = await gateway.tokens.refresh(gateway.db, token or "")
-        app = context.app
-        owner = Owner(context.user_id, app.id)
-    else:
-        caller = await gateway.tokens.caller(gateway.db, token)
-        app = caller.app
-        owner = Owner(caller.user_id, app.id)
-        g.legion_caller, g.legion_token = caller, token or ""
-    g.legion_app = app
+    caller = await state.gateway.tokens.caller(state.gateway.db, token)
+    app = caller.app
+    g.legion_caller, g.legion_token, g.legion_app = caller, token or "", app
     if app.client_id != client_id:
         raise ApiError(403, "wrong_app", "This access token belongs to another app.")
     refuse_foreign_origin_api(request.headers.get("Origin"), app)
-    return state, owner
+    return state, Owner(caller.user_id, app.id)
+
+
+class _TokenDied(Exception):
+    pass
+
+
+def _live(function, *args):
+    """``function`` run after the caller's token is found still live (else _TokenDied)."""
+    caller = g.get("legion_caller")
+    live = token_is_live_params(caller.token_hash, utcnow()) if caller else None
+
+    def work(conn):
+        if live is not None and not conn.execute(select(TOKEN_IS_LIVE), live).scalar():
+            raise _TokenDied
+        return function(conn, *args)
+
+    return work
+
+
+async def _dead_token_error() -> ApiError:
+    """The 401 or 403 of a token that died since the cache saw it."""
+    gateway = conversations_state().gateway
+    await gateway.tokens.refresh(gateway.db, g.legion_token)  # raises it
+    return ApiError(401, "invalid_token", "The access token can't be used right now.")
 
 
 async def _read(function, *args):
-    async with conversations_state().gateway.db.read() as conn:
-        return await conn.run_sync(function, *args)
+    try:
+        async with conversations_state().gateway.db.read() as conn:
+            return await conn.run_sync(_live(function, *args))
+    except _TokenDied:
+        raise await _dead_token_error() from None
 
 
 async def _write(function, *args):
-    return await conversations_state().gateway.db.write(lambda conn: function(conn, *args))
+    try:
+        return await conversations_state().gateway.db.write(_live(function, *args))
+    except _TokenDied:
+        raise await _dead_token_error() from None
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -254,6 +275,7 @@ async def delete_conversation(client_id: str, conversation_id: str):
 @blueprint.get("/export")
 async def export_conversations(client_id: str):
     _, owner = await _owner(client_id)
+    await _read(lambda conn: None)  # the token is live before the stream starts
     response = Response(
         _export_lines(owner),
         content_type="application/x-ndjson",
@@ -323,10 +345,11 @@ async def list_messages(client_id: str, conversation_id: str):
         raise ApiError(400, "invalid_request", "order must be asc or desc.", param="order")
 
     def work(conn):
-        store.get_conversation(conn, owner, conversation_id)
+        conversation = store.get_conversation(conn, owner, conversation_id)
         page = store.list_messages(
             conn,
             conversation_id,
+            conversation.message_count,
             limit=limit,
             offset=offset,
             cursor=cursor,
@@ -548,7 +571,7 @@ async def regenerate(client_id: str, conversation_id: str, message_id: str):
 async def _ask(
     client_id, raw, body, conversation_id, stream, shape, *, title=None, regenerate_id=None
 ):
-    state, owner = await _owner(client_id, fresh=False)
+    state, owner = await _owner(client_id)
     question = getattr(body, "content", None) if regenerate_id is None else None
     ask = AskRequest(
         owner=owner,
