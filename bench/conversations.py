@@ -250,6 +250,7 @@ async def resume(api: Api, samples: int) -> dict:
                 if b'"type":"ai_chunk"' in line:
                     answer_id = json.loads(line[6:])["message_id"]
                     break
+        await asyncio.sleep(0.3)  # some 15 chunks were written: replay them, then follow
         live_path = f"{api.base}/conversations/{conversation}/messages/{answer_id}/events"
         live.append(await _first_event(api, live_path, {"Last-Event-ID": "2"}))
         await asyncio.sleep(4.5)  # let it end before the next one

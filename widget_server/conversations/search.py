@@ -45,11 +45,15 @@ def search_messages(
     )
     if not words:
         return Page([], None, False, None)
+    order = messages.c.pk
     if indexed and conn.dialect.name == "sqlite":
         phrase = " ".join(f'"{word}"' for word in indexed)
         query = query.join(_fts, _fts.c.rowid == messages.c.pk).where(
             text("messages_fts MATCH :fts_query").bindparams(fts_query=phrase)
         )
+        # Ordered by the index's own rowid, FTS5 hands hits over newest first and the
+        # LIMIT stops it early; ordered by messages.pk, SQLite sorts every hit first.
+        order = _fts.c.rowid
     elif indexed:
         query = query.where(
             text("messages.search_vector @@ plainto_tsquery('simple', :ts_words)").bindparams(
@@ -60,8 +64,8 @@ def search_messages(
         query = query.where(messages.c.content.contains(word, autoescape=True))
     if cursor is not None:
         (before,) = decode_cursor(cursor, "search", (int,))
-        query = query.where(messages.c.pk < before)
-    rows = list(conn.execute(query.order_by(messages.c.pk.desc()).limit(limit + 1)))
+        query = query.where(order < before)
+    rows = list(conn.execute(query.order_by(order.desc()).limit(limit + 1)))
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor("search", rows[-1].pk) if has_more else None

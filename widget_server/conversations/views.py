@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from quart import Blueprint, Response, g, request
+from quart import Blueprint, Response, g, request, stream_with_context
 from sqlalchemy import select
 
 from ..apps.registry import get_app
@@ -143,7 +143,7 @@ def _paging(default_limit: int, max_limit: int) -> tuple[int, int, str | None]:
     limit = _int_arg("limit", default_limit, 1, max_limit)
     offset = _int_arg("offset", 0, 0, 2**31 - 1)
     cursor = request.args.get("cursor") or None
-    if cursor is not None and offset:
+    if cursor is not None and "offset" in request.args:
         raise ApiError(400, "invalid_request", "Give cursor or offset, not both.", param="cursor")
     return limit, offset, cursor
 
@@ -162,9 +162,12 @@ def _flag(name: str, default: bool) -> bool:
 # ---------------------------------------------------------------- CORS and the public door
 
 
-@blueprint.route("/<path:rest>", methods=["OPTIONS"])
-async def conversations_preflight(client_id: str, rest: str):
-    return await preflight(services().db, METHODS, HEADERS)
+@blueprint.before_request
+async def conversations_preflight():
+    """Answer every preflight here, before Quart's automatic OPTIONS answer would."""
+    if request.method == "OPTIONS":
+        return await preflight(services().db, METHODS, HEADERS)
+    return None
 
 
 @blueprint.get("/info")
@@ -277,7 +280,7 @@ async def export_conversations(client_id: str):
     _, owner = await _owner(client_id)
     await _read(lambda conn: None)  # the token is live before the stream starts
     response = Response(
-        _export_lines(owner),
+        stream_with_context(_export_lines)(owner),
         content_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="conversations.ndjson"'},
     )
