@@ -172,13 +172,14 @@ async def start_answer(gateway: Gateway, generations: Generations, ask: AskReque
     Idempotency-Key started."""
     db = gateway.db
     if ask.idempotency is not None:
-        async with db.read() as conn:
-            found = await conn.run_sync(find_claim, ask.owner.user_id, ask.idempotency)
+        found = await db.read_call(
+            lambda conn: find_claim(conn, ask.owner.user_id, ask.idempotency)
+        )
         if found is not None:
             await gateway.tokens.refresh(db, ask.token)  # still live: may read its answer
             return found
-    async with db.read() as conn:
-        context = await conn.run_sync(_read_context, ask, gateway.config.history_max_tokens)
+    budget = gateway.config.history_max_tokens
+    context = await db.read_call(lambda conn: _read_context(conn, ask, budget))
     chat = _chat_request(ask, context)
     plan = plan_call(gateway, chat, ask.caller.app.default_model)
     wait = await seconds_to_wait(gateway, ask.caller)
@@ -195,8 +196,9 @@ async def start_answer(gateway: Gateway, generations: Generations, ask: AskReque
             then=lambda conn, held: _save_question(conn, ask, context, held, gateway),
         )
     except IdempotencyTaken:  # a concurrent retry won the claim: follow its answer
-        async with db.read() as conn:
-            found = await conn.run_sync(find_claim, ask.owner.user_id, ask.idempotency)
+        found = await db.read_call(
+            lambda conn: find_claim(conn, ask.owner.user_id, ask.idempotency)
+        )
         assert found is not None
         return found
     started, answer = held.saved

@@ -409,8 +409,7 @@ async def replay(
     """An answer's events from the database log: for an answer another process writes, or
     one that has ended. The text of an ended answer after ``after`` comes as one merged
     ``ai_chunk`` carrying the id of the last chunk it stands for."""
-    async with db.read() as conn:
-        row, pieces, intro = await conn.run_sync(_read_log, message_pk, 0, prelude)
+    row, pieces, intro = await db.read_call(lambda conn: _read_log(conn, message_pk, 0, prelude))
     if row is None:
         return
     for data in intro[after:]:
@@ -432,8 +431,9 @@ async def replay(
             yield DONE
             return
         await asyncio.sleep(POLL_INTERVAL_S)
-        async with db.read() as conn:
-            row, pieces, _ = await conn.run_sync(_read_log, message_pk, seen, None)
+        row, pieces, _ = await db.read_call(
+            lambda conn, seen=seen: _read_log(conn, message_pk, seen, None)
+        )
         if row is None:
             yield DONE
             return

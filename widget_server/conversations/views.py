@@ -108,8 +108,7 @@ async def _dead_token_error() -> ApiError:
 
 async def _read(function, *args):
     try:
-        async with conversations_state().gateway.db.read() as conn:
-            return await conn.run_sync(_live(function, *args))
+        return await conversations_state().gateway.db.read_call(_live(function, *args))
     except _TokenDied:
         raise await _dead_token_error() from None
 

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
+SQLITE_READERS = 4
 
 
 def async_url(database_url: str) -> str:
@@ -77,6 +78,16 @@ class Database:
             )
             _install_sqlite_hooks(self._sync_engine)
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            self._read_engine: Engine = create_engine(
+                f"sqlite:///{path}",
+                pool_size=SQLITE_READERS,
+                max_overflow=0,
+                connect_args={"check_same_thread": False},
+            )
+            _install_sqlite_hooks(self._read_engine)
+            self._readers = ThreadPoolExecutor(
+                max_workers=SQLITE_READERS, thread_name_prefix="sqlite-reader"
+            )
         else:
             self.engine = create_async_engine(
                 async_url(database_url),
@@ -103,6 +114,20 @@ class Database:
                 conn = await conn.execution_options(legion_sqlite_begin="DEFERRED")
             yield conn
             await conn.rollback()
+
+    async def read_call(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(connection)`` as one read-only unit of work and return what it returns.
+
+        Like :meth:`write`, ``work`` is a plain function of a synchronous connection. On
+        SQLite it runs on a reader thread with the standard driver: one hop for the whole
+        unit, where aiosqlite takes one per statement (each a turn of a busy event loop).
+        WAL lets readers run beside the writer."""
+        if not self.is_sqlite:
+            async with self.read() as conn:
+                return await conn.run_sync(work)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._readers, _run_read, self, work
+        )
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(connection)`` as a write transaction and return what it returns.
@@ -146,7 +171,19 @@ class Database:
         await self.engine.dispose()
         if self.is_sqlite:
             self._writer.shutdown(wait=True)
+            self._readers.shutdown(wait=True)
             self._sync_engine.dispose()
+            self._read_engine.dispose()
+
+
+def _run_read(db: Database, work: Callable[[Connection], T]) -> T:
+    """On a reader thread: a deferred transaction (no write lock), rolled back after."""
+    with db._read_engine.connect() as conn:
+        conn = conn.execution_options(legion_sqlite_begin="DEFERRED")
+        try:
+            return work(conn)
+        finally:
+            conn.rollback()
 
 
 def _run_batch(db: Database, batch) -> list[tuple[bool, object]]:
