@@ -27,6 +27,8 @@ APP_TYPES = ("web", "wordpress", "drupal", "chat")
 PUBLIC_APP_TYPES = ("wordpress", "drupal", "chat")
 DEFAULT_MARGIN_BP = 5000
 MAX_MARGIN_PCT = Decimal(1000)
+MAX_DESCRIPTION_CHARS = 500
+MAX_SYSTEM_PROMPT_CHARS = 20_000
 _CLIENT_ID = re.compile(r"lgn_[0-9a-f]{24}")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
 
@@ -64,6 +66,8 @@ class App:
             "redirect_uris": list(self.redirect_uris),
             "margin": self.margin_pct,
             "default_model": self.default_model,
+            "description": self.description,
+            "system_prompt": self.system_prompt,
             "created_at": self.created_at.isoformat(),
         }
 
@@ -97,6 +101,35 @@ def validate_name(name: str) -> str:
     return cleaned
 
 
+def validate_description(description: str | None) -> str:
+    """Plain text (shown escaped wherever it appears), at most 500 characters."""
+    text = (description or "").strip()
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        raise ValidationError(
+            f"a description must be at most {MAX_DESCRIPTION_CHARS} characters, not {len(text)}"
+        )
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
+        raise ValidationError("a description must not contain control characters")
+    return text
+
+
+def validate_system_prompt(prompt: str | None) -> str:
+    text = (prompt or "").strip()
+    if len(text) > MAX_SYSTEM_PROMPT_CHARS:
+        raise ValidationError(
+            f"a system prompt must be at most {MAX_SYSTEM_PROMPT_CHARS:,} characters, "
+            f"not {len(text):,}"
+        )
+    if "\x00" in text:
+        raise ValidationError("a system prompt must not contain NUL characters")
+    return text
+
+
+def chat_page_uri(public_url: str, client_id: str) -> str:
+    """A chat app's own redirect URI: its hosted page (SPEC §12)."""
+    return f"{public_url.rstrip('/')}/chat/{client_id}"
+
+
 def validate_type(app_type: str) -> str:
     if app_type not in APP_TYPES:
         raise ValidationError(f"app type must be one of {', '.join(APP_TYPES)}")
@@ -125,20 +158,36 @@ async def create_app(
     margin: str | float | int | None = None,
     default_model: str | None = None,
     owner_user_id: int | None = None,
+    description: str | None = None,
+    system_prompt: str | None = None,
+    public_url: str | None = None,
 ) -> tuple[App, str]:
-    """Register an app; returns it with its client secret (shown this once)."""
+    """Register an app; returns it with its client secret (shown this once).
+
+    A ``chat`` app's first redirect URI is its hosted page on ``public_url``, set here, so
+    it needs no other."""
     name = validate_name(name)
     app_type = validate_type(app_type)
+    client_id = new_client_id()
+    if app_type == "chat":
+        if not public_url:
+            raise ValidationError("a chat app needs the server's public URL")
+        own = chat_page_uri(public_url, client_id)
+        redirect_uris = [own, *(uri for uri in redirect_uris if uri != own)]
     uris = normalize_redirect_uris(redirect_uris)
     margin_bp = DEFAULT_MARGIN_BP if margin is None else parse_margin(margin)
     default_model = validate_model_name(default_model)
+    description = validate_description(description)
+    system_prompt = validate_system_prompt(system_prompt)
     secret = new_secret(CLIENT_SECRET_PREFIX)
     now = utcnow()
     async with db.transaction() as conn:
         result = await conn.execute(
             insert(apps)
             .values(
-                client_id=new_client_id(),
+                client_id=client_id,
+                description=description,
+                system_prompt=system_prompt,
                 name=name,
                 type=app_type,
                 secret_hash=digest(secret),
@@ -182,20 +231,32 @@ async def update_app(
     redirect_uris: list[str] | None = None,
     margin: str | float | int | None = None,
     default_model: str | None = None,
+    description: str | None = None,
+    system_prompt: str | None = None,
 ) -> App:
-    """Change the given fields; an empty ``default_model`` clears it."""
+    """Change the given fields; an empty ``default_model`` clears it, as an empty
+    description or system prompt does. A chat app keeps its hosted page's redirect URI."""
     values: dict = {}
     if name is not None:
         values["name"] = validate_name(name)
+    if description is not None:
+        values["description"] = validate_description(description)
+    if system_prompt is not None:
+        values["system_prompt"] = validate_system_prompt(system_prompt)
     if margin is not None:
         values["margin_bp"] = parse_margin(margin)
     if default_model is not None:
         values["default_model"] = validate_model_name(default_model)
-    uris = normalize_redirect_uris(redirect_uris) if redirect_uris is not None else None
     async with db.transaction() as conn:
         app = await conn.run_sync(_load_app, apps.c.client_id == client_id)
         if app is None:
             raise NotFoundError(f"no app with client id {client_id!r}")
+        uris = None
+        if redirect_uris is not None:
+            if app.type == "chat":
+                own = app.redirect_uris[0]
+                redirect_uris = [own, *(uri for uri in redirect_uris if uri != own)]
+            uris = normalize_redirect_uris(redirect_uris)
         values["updated_at"] = utcnow()
         await conn.execute(update(apps).where(apps.c.id == app.id).values(**values))
         if uris is not None:

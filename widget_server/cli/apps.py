@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..apps import registry
 from ..apps.redirect_uris import split_uri_list
+from ..config import Config
+from ..errors import ValidationError
 from .common import open_database, print_fields, print_json
 
 
 def register(commands) -> None:
     create = commands.add_parser("create-app", help="register an app (an OAuth client)")
     create.add_argument("--name", required=True)
-    create.add_argument("--redirect-uris", required=True, metavar="URI[,URI...]")
+    create.add_argument(
+        "--redirect-uris", metavar="URI[,URI...]", help="required but for --type chat"
+    )
     create.add_argument("--type", default="web", choices=registry.APP_TYPES)
     create.add_argument("--margin", metavar="PCT", help="margin in percent (default 50)")
     create.add_argument("--default-model", metavar="MODEL")
+    add_text_options(create)
     create.add_argument("--owner-email", metavar="EMAIL", help="the user who owns the app")
     create.add_argument("--json", action="store_true")
     create.set_defaults(handler=create_app)
@@ -30,6 +36,7 @@ def register(commands) -> None:
     update.add_argument("--redirect-uris", metavar="URI[,URI...]")
     update.add_argument("--margin", metavar="PCT")
     update.add_argument("--default-model", metavar="MODEL", help="empty to clear")
+    add_text_options(update)
     update.add_argument("--json", action="store_true")
     update.set_defaults(handler=update_app)
 
@@ -43,19 +50,45 @@ def register(commands) -> None:
     delete.set_defaults(handler=delete_app)
 
 
+def add_text_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--description", metavar="TEXT", help="plain text, up to 500 characters")
+    parser.add_argument(
+        "--system-prompt",
+        metavar="TEXT|@FILE",
+        help="the first system message of every conversation ask (@FILE reads a file)",
+    )
+
+
+def text_or_file(value: str | None) -> str | None:
+    """``@path`` reads the file (UTF-8); anything else is the text itself."""
+    if value is None or not value.startswith("@"):
+        return value
+    path = Path(value[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValidationError(f"cannot read the system prompt from {path}: {error}") from None
+
+
 async def create_app(args: argparse.Namespace) -> int:
     from ..accounts.users import require_user_by_email
 
-    async with open_database() as db:
+    if args.redirect_uris is None and args.type != "chat":
+        raise ValidationError("--redirect-uris is required (but for --type chat)")
+    config = Config.from_env()
+    async with open_database(config) as db:
         owner = await require_user_by_email(db, args.owner_email) if args.owner_email else None
         app, secret = await registry.create_app(
             db,
             name=args.name,
-            redirect_uris=split_uri_list(args.redirect_uris),
+            redirect_uris=split_uri_list(args.redirect_uris or ""),
             app_type=args.type,
             margin=args.margin,
             default_model=args.default_model,
             owner_user_id=owner.id if owner else None,
+            description=args.description,
+            system_prompt=text_or_file(args.system_prompt),
+            public_url=config.public_url,
         )
     _show(app, args.json, secret=secret)
     if not args.json:
@@ -89,6 +122,8 @@ async def update_app(args: argparse.Namespace) -> int:
             else split_uri_list(args.redirect_uris),
             margin=args.margin,
             default_model=args.default_model,
+            description=args.description,
+            system_prompt=text_or_file(args.system_prompt),
         )
     _show(app, args.json)
     return 0
