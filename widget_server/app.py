@@ -9,6 +9,7 @@ from datetime import timedelta
 from quart import Quart
 
 from .accounts.views import blueprint as accounts_blueprint
+from .chatpage import blueprint as chatpage_blueprint
 from .config import Config
 from .conversations import init_app as init_conversations
 from .gateway import init_app as init_gateway
@@ -60,6 +61,7 @@ def create_app(config: Config | None = None) -> Quart:
     for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint, widget_blueprint):
         app.register_blueprint(blueprint)
     app.register_blueprint(releases_blueprint)
+    app.register_blueprint(chatpage_blueprint)
     init_gateway(app)  # after start_services: the gateway's hooks rely on it
     init_conversations(app)  # after the gateway, whose objects it asks through
 

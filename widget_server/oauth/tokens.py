@@ -167,23 +167,39 @@ def _start_grant(
             .values(consumed_at=None)
         )
         return _invalid_grant("The connection was deactivated or revoked after consent.")
+    grant_id, pair = _new_grant(
+        conn, lifetimes, code_row["connection_id"], code_row["scope"], now, client_authenticated
+    )
+    conn.execute(
+        update(authorization_codes)
+        .where(authorization_codes.c.code_hash == code_row["code_hash"])
+        .values(grant_id=grant_id)
+    )
+    return pair
+
+
+def _new_grant(
+    conn: Connection,
+    lifetimes: Lifetimes,
+    connection_id: int,
+    scope: str,
+    now: datetime,
+    client_authenticated: bool = False,
+) -> tuple[int, TokenPair]:
+    """A new authorization of the connection (its absolute lifetime starts now) and its
+    first token pair."""
     grant_id, expires_at = conn.execute(
         insert(grants)
         .values(
-            connection_id=code_row["connection_id"],
-            scope=code_row["scope"],
+            connection_id=connection_id,
+            scope=scope,
             created_at=now,
             expires_at=now + timedelta(seconds=lifetimes.authorization),
             client_authenticated=client_authenticated,
         )
         .returning(grants.c.id, grants.c.expires_at)
     ).one()
-    conn.execute(
-        update(authorization_codes)
-        .where(authorization_codes.c.code_hash == code_row["code_hash"])
-        .values(grant_id=grant_id)
-    )
-    return _issue_pair(conn, lifetimes, grant_id, code_row["scope"], expires_at, now)
+    return grant_id, _issue_pair(conn, lifetimes, grant_id, scope, expires_at, now)
 
 
 # ---------------------------------------------------------------- refresh_token
@@ -262,6 +278,32 @@ def _grant_unusable(row, now: datetime) -> OAuthError | None:
     if row.status != ACTIVE:
         return _invalid_grant("The connection was revoked.")
     return None
+
+
+# ---------------------------------------------------------------- the hosted chat page
+
+
+async def issue_for_connection(
+    db: Database, lifetimes: Lifetimes, user_id: int, app_id: int, scope: str
+) -> TokenPair | None:
+    """A new grant and token pair for the user's active connection to the app, or None
+    without one. For our own hosted chat page, whose visitor has a session with us: the
+    consent was the "Start chatting" form, so no code goes through a browser."""
+    now = utcnow()
+
+    def work(conn: Connection) -> TokenPair | None:
+        connection_id = conn.execute(
+            select(connections.c.id).where(
+                connections.c.user_id == user_id,
+                connections.c.app_id == app_id,
+                connections.c.status == ACTIVE,
+            )
+        ).scalar()
+        if connection_id is None:
+            return None
+        return _new_grant(conn, lifetimes, connection_id, scope, now)[1]
+
+    return await db.write(work)
 
 
 # ---------------------------------------------------------------- issuing and revoking

@@ -311,16 +311,20 @@
     });
   }
 
-  /** Server-sent events over fetch: calls onData with each event's data until [DONE]. */
+  /**
+   * Server-sent events over fetch: calls onData(data, id) with each event's data (and its
+   * id: line, if any) until [DONE]. Shared with the hosted chat page (LegionChat.readEvents).
+   */
   async function readEvents(response, onData) {
     var reader = response.body.getReader();
     var decoder = new TextDecoder();
     var buffer = "";
     var data = [];
+    var id = null;
     for (;;) {
       var chunk = await reader.read();
       if (chunk.done) {
-        if (data.length && data.join("\n") !== "[DONE]") onData(data.join("\n"));
+        if (data.length && data.join("\n") !== "[DONE]") onData(data.join("\n"), id);
         return;
       }
       buffer += decoder.decode(chunk.value, { stream: true });
@@ -328,8 +332,12 @@
       while ((end = buffer.indexOf("\n")) >= 0) {
         var line = buffer.slice(0, end).replace(/\r$/, "");
         buffer = buffer.slice(end + 1);
-        if (line.slice(0, 5) === "data:") {
-          data.push(line.slice(line.charAt(5) === " " ? 6 : 5));
+        var field = line.slice(0, line.indexOf(":") >>> 0);
+        var value = line.slice(field.length + (line.charAt(field.length + 1) === " " ? 2 : 1));
+        if (field === "data") {
+          data.push(value);
+        } else if (field === "id") {
+          id = value;
         } else if (line === "" && data.length) {
           var payload = data.join("\n");
           data = [];
@@ -337,7 +345,8 @@
             reader.cancel().catch(function () {});
             return;
           }
-          onData(payload);
+          onData(payload, id);
+          id = null;
         }
       }
     }
@@ -1099,7 +1108,14 @@
 
   // A page may set window.LegionChat = {strings: {...}} before this file loads.
   if (preset && preset.strings) Object.assign(STRINGS, preset.strings);
-  window.LegionChat = { version: VERSION, strings: STRINGS, mount: mount };
+  // markdown and readEvents are shared with the hosted chat page (/chat/<client_id>).
+  window.LegionChat = {
+    version: VERSION,
+    strings: STRINGS,
+    mount: mount,
+    markdown: markdown,
+    readEvents: readEvents,
+  };
 
   if (script) {
     if (document.readyState === "loading") {
