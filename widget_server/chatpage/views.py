@@ -96,8 +96,6 @@ async def connect_tokens(client_id: str):
     config = services().config
     if request.headers.get("Origin") is None or not request_origin_is_own(config.public_origin):
         raise ApiError(403, "origin_not_allowed", "Only the hosted chat page may ask for these.")
-    if not csrf_token_is_valid(request.headers.get("X-CSRF-Token")):
-        raise ApiError(403, "csrf_failed", "The page's CSRF token is missing or expired; reload.")
     user = await current_user()
     if user is None:
         raise ApiError(
@@ -106,6 +104,8 @@ async def connect_tokens(client_id: str):
             "You are not logged in.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if not csrf_token_is_valid(request.headers.get("X-CSRF-Token")):
+        raise ApiError(403, "csrf_failed", "The page's CSRF token is missing or expired; reload.")
     app = await _chat_app(client_id)
     if app is None:
         raise ApiError(404, "not_found", "No such chat app.")
