@@ -929,5 +929,7 @@
     } catch (error) {
       showProblem(error);
     }
+    // When the page became usable, in ms since navigation (bench/chat_page.py reads it).
+    root.dataset.readyAt = String(Math.round(performance.now()));
   })();
 })();
