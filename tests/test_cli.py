@@ -97,6 +97,56 @@ def test_create_app_refuses_bad_fields(server, option, value, message):
     assert message in _fails(server, *args)
 
 
+def test_chat_apps_need_no_redirect_uri_and_take_a_prompt_from_a_file(server, tmp_path):
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_text("You are a poet.\nAnswer in verse.", encoding="utf-8")
+    created = server.cli_json(
+        "create-app",
+        "--name",
+        "Poet",
+        "--type",
+        "chat",
+        "--description",
+        "Poems on <demand>",
+        "--system-prompt",
+        f"@{prompt}",
+    )
+    assert created["redirect_uris"] == [f"{server.url}/chat/{created['client_id']}"]
+    assert created["system_prompt"] == "You are a poet.\nAnswer in verse."
+    assert created["description"] == "Poems on <demand>"
+    changed = server.cli_json(
+        "update-app",
+        created["client_id"],
+        "--system-prompt",
+        "Haiku only.",
+        "--description",
+        "",
+        "--redirect-uris",
+        "https://poems.example/legion-callback",
+    )
+    assert changed["system_prompt"] == "Haiku only." and changed["description"] == ""
+    # The hosted page stays the first redirect URI of a chat app.
+    assert changed["redirect_uris"] == [
+        f"{server.url}/chat/{created['client_id']}",
+        "https://poems.example/legion-callback",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--type", "web"], "--redirect-uris is required"),
+        (["--type", "chat", "--system-prompt", "x" * 20_001], "at most 20,000 characters"),
+        (["--type", "chat", "--description", "d" * 501], "at most 500 characters"),
+        (["--type", "chat", "--system-prompt", "@/no/such/file"], "cannot read the system"),
+    ],
+)
+def test_app_texts_are_checked(server, args, message):
+    before = len(server.cli_json("list-apps"))
+    assert message in _fails(server, "create-app", "--name", "Refused", *args)
+    assert len(server.cli_json("list-apps")) == before
+
+
 def test_create_app_with_an_unknown_type_is_a_usage_error(server):
     stderr = _fails(
         server,
