@@ -65,8 +65,11 @@ class TokenTraffic:
             self.refreshes.append(request.frame.page.url)
 
     def _response(self, response) -> None:
+        """The widget's questions: asks in its conversation, kept on the server (§11)."""
         request = response.request
-        if request.url.endswith("/v1/chat/completions") and request.method == "POST":
+        path = request.url.split("?")[0]
+        asking = path.endswith(("/conversations/stream", "/messages"))
+        if "/v1/chat/" in path and asking and request.method == "POST":
             self.chats.append(response.status)
 
 

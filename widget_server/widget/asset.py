@@ -1,4 +1,4 @@
-"""``widget.js`` as served: the source minified, pre-compressed once, with validators.
+"""``widget.js`` (and ``sdk.js``) as served: minified, pre-compressed once, with validators.
 
 The file in ``static/`` stays readable (the plugins bundle it verbatim); what the server
 sends is rjsmin's output, which only drops comments and whitespace, so the served script
@@ -17,7 +17,10 @@ from pathlib import Path
 import brotli
 import rjsmin
 
-WIDGET_PATH = Path(__file__).resolve().parent.parent / "static" / "widget.js"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+WIDGET_PATH = STATIC / "widget.js"
+SDK_PATH = STATIC / "sdk.js"  # both built from sdk/ (npm run build there)
+SDK_TYPES_PATH = STATIC / "sdk.d.ts"
 ENCODINGS = ("br", "gzip", "identity")
 
 
@@ -33,10 +36,13 @@ class WidgetAsset:
     version: str
     representations: dict[str, Representation]
 
+    minified: bool = True
+
     @classmethod
-    def build(cls, path: Path = WIDGET_PATH) -> WidgetAsset:
+    def build(cls, path: Path = WIDGET_PATH, minified: bool = True) -> WidgetAsset:
         stat = path.stat()
-        source = minify(path.read_text(encoding="utf-8")).encode("utf-8")
+        text = path.read_text(encoding="utf-8")
+        source = (minify(text) if minified else text).encode("utf-8")
         version = hashlib.sha256(source).hexdigest()[:20]
         bodies = {
             "identity": source,
@@ -51,11 +57,14 @@ class WidgetAsset:
                 name: Representation(body, f'"{version}{suffix[name]}"')
                 for name, body in bodies.items()
             },
+            minified=minified,
         )
 
     def fresh(self, path: Path = WIDGET_PATH) -> WidgetAsset:
         """This asset, or a rebuilt one when the file changed since it was built."""
-        return self if path.stat().st_mtime_ns == self.mtime_ns else WidgetAsset.build(path)
+        if path.stat().st_mtime_ns == self.mtime_ns:
+            return self
+        return WidgetAsset.build(path, self.minified)
 
     def matches(self, if_none_match: str) -> bool:
         """True when the client holds this version in any encoding (weak comparison)."""

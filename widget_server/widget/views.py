@@ -1,4 +1,5 @@
-"""``/widget.js`` and the demo site (``/demo``, ``/demo/callback``).
+"""``/widget.js``, ``/sdk.js`` with ``/sdk.d.ts``, and the demo site (``/demo``,
+``/demo/callback``).
 
 The demo pages are served under the strict policy of SPEC §6.2, the same one a careful
 site would use, so that the demo proves the widget needs nothing more.
@@ -6,13 +7,14 @@ site would use, so that the demo proves the widget needs nothing more.
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, abort, redirect, render_template, request
 
 from ..demo import DEMO_CALLBACK_PATH, DEMO_EMAIL, DEMO_PASSWORD, demo_client_id
 from ..services import services
-from .asset import WidgetAsset, choose_encoding
+from .asset import SDK_PATH, SDK_TYPES_PATH, WIDGET_PATH, WidgetAsset, choose_encoding
 
 blueprint = Blueprint("widget", __name__)
 
@@ -33,32 +35,50 @@ def strict_csp(server_origin: str) -> str:
     )
 
 
-def _asset() -> WidgetAsset:
+def _asset(path: Path, minified: bool = True) -> WidgetAsset:
     extras = services().extras
-    asset = extras.get(_ASSET_KEY)
-    asset = WidgetAsset.build() if asset is None else asset.fresh()
-    extras[_ASSET_KEY] = asset
+    key = f"{_ASSET_KEY}:{path.name}"
+    asset = extras.get(key)
+    asset = WidgetAsset.build(path, minified) if asset is None else asset.fresh(path)
+    extras[key] = asset
     return asset
 
 
-@blueprint.get("/widget.js")
-async def widget_js() -> Response:
-    asset = _asset()
+def _serve(asset: WidgetAsset, content_type: str, cors: bool = False) -> Response:
     encoding = choose_encoding(request.headers.get("Accept-Encoding", ""))
     representation = asset.representations[encoding]
     headers = {
-        "Content-Type": "text/javascript; charset=utf-8",
+        "Content-Type": content_type,
         "Cache-Control": WIDGET_CACHE_CONTROL,
         "ETag": representation.etag,
         "Vary": "Accept-Encoding",
         # Sites that isolate themselves (COEP) may still load it.
         "Cross-Origin-Resource-Policy": "cross-origin",
     }
+    if cors:  # public code that other sites import as a module (SPEC §13)
+        headers["Access-Control-Allow-Origin"] = "*"
     if encoding != "identity":
         headers["Content-Encoding"] = encoding
     if asset.matches(request.headers.get("If-None-Match", "")):
         return Response(b"", status=304, headers=headers)
     return Response(representation.body, status=200, headers=headers)
+
+
+@blueprint.get("/widget.js")
+async def widget_js() -> Response:
+    return _serve(_asset(WIDGET_PATH), "text/javascript; charset=utf-8")
+
+
+@blueprint.get("/sdk.js")
+async def sdk_js() -> Response:
+    return _serve(_asset(SDK_PATH), "text/javascript; charset=utf-8", cors=True)
+
+
+@blueprint.get("/sdk.d.ts")
+async def sdk_declarations() -> Response:
+    return _serve(
+        _asset(SDK_TYPES_PATH, minified=False), "application/typescript; charset=utf-8", cors=True
+    )
 
 
 @blueprint.get("/demo")
