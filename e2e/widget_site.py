@@ -58,6 +58,8 @@ class TestSite:
         # A test's stand-in for whatever sits between the server and the site: a path (with
         # its query) in, a path to redirect to (302) out, or None to serve as usual.
         self.redirect: Callable[[str], str | None] | None = None
+        # Pages of a test's own: path -> (body, content type), served with the headers.
+        self.files: dict[str, tuple[str, str]] = {}
         self._httpd: ThreadingHTTPServer | None = None
 
     # ---------------------------------------------------------------- setup
@@ -142,6 +144,9 @@ class TestSite:
                     self._send(HOSTILE_CSS, "text/css", {})
                 elif path == "/favicon.ico":
                     self._send("", "image/x-icon", {}, status=204)
+                elif path in site.files:
+                    body, content_type = site.files[path]
+                    self._send(body, content_type, site.headers)
                 elif path == "/blank":
                     self._send(site.blank_page(), "text/html", site.headers)
                 else:

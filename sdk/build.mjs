@@ -26,6 +26,7 @@ const builds = [
     ...common,
     entryPoints: [join(here, "src", "index.js")],
     format: "esm",
+    target: ["es2020"], // import.meta.url: where the module came from (authUrl's default)
     outfile: join(out, "sdk.js"),
     banner: {
       js: "/*! Legion JavaScript SDK · MIT licence · an ES module, no dependencies. Built from sdk/src (npm run build); edit the sources. */",

@@ -133,6 +133,9 @@ def reserve(
     }
     result = conn.execute(_hold_statement(guard), params)
     if result.rowcount != 1:
+        # A dead token outranks an empty wallet (401/403 before 402, SPEC §5.2).
+        if guard is not None and not conn.execute(select(guard), params).scalar():
+            raise ReservationRefused(ReservationRefused.GUARD_FAILED)
         raise _why_refused(conn, user_id, amount_micros, month)
     if amount_micros == 0:
         return Reservation(None, user_id, 0)

@@ -375,12 +375,11 @@ async function exclusive(name, store, signal, fn) {
 }
 
 // src/index.js
-var import_meta = {};
 var CONNECT_TIMEOUT_MS = 5 * 60 * 1e3;
 var DETACHED_POPUP_MS = 2500;
 var HERE = (function() {
   try {
-    return new URL(import_meta.url).origin;
+    return new URL(import.meta.url).origin;
   } catch (e) {
     return "";
   }
