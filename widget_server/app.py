@@ -12,6 +12,7 @@ from .accounts.views import blueprint as accounts_blueprint
 from .chatpage import blueprint as chatpage_blueprint
 from .config import Config
 from .conversations import init_app as init_conversations
+from .developer import blueprint as developer_blueprint
 from .gateway import init_app as init_gateway
 from .oauth.views import blueprint as oauth_blueprint
 from .releases import blueprint as releases_blueprint
@@ -62,6 +63,7 @@ def create_app(config: Config | None = None) -> Quart:
         app.register_blueprint(blueprint)
     app.register_blueprint(releases_blueprint)
     app.register_blueprint(chatpage_blueprint)
+    app.register_blueprint(developer_blueprint)
     init_gateway(app)  # after start_services: the gateway's hooks rely on it
     init_conversations(app)  # after the gateway, whose objects it asks through
 

@@ -68,6 +68,7 @@ class App:
             "default_model": self.default_model,
             "description": self.description,
             "system_prompt": self.system_prompt,
+            "owner_user_id": self.owner_user_id,
             "created_at": self.created_at.isoformat(),
         }
 
