@@ -226,3 +226,46 @@ def test_axe_clean_and_screenshots(
         page.screenshot(path=str(folder / f"{name}.png"))
     finally:
         context.close()
+
+
+def test_a_maker_shares_a_chat_app_a_visitor_chats_and_the_maker_earns(
+    legion, chromium, visitor, fake_llm
+):
+    """The whole story of a hosted chat app: made on /register-chat, opened from its link
+    by someone else, chatted in, and paid for, as the maker sees on /developer."""
+    maker_context = chromium.new_context()
+    visitor_context = chromium.new_context()
+    try:
+        maker = maker_context.new_page()
+        maker.goto(f"{legion.url}/register")
+        maker.get_by_label("Email").fill(f"maker-{id(maker)}@example.com")
+        maker.get_by_label("Password").fill("a long password")
+        maker.get_by_role("button", name="Register").click()
+        maker.goto(f"{legion.url}/register-chat")
+        maker.get_by_label("Name", exact=True).fill("Haiku bot")
+        maker.get_by_label("System prompt").fill("Answer in haiku.")
+        maker.get_by_label("Default model").select_option("gpt-4o-mini")
+        maker.get_by_role("button", name="Create chat app").click()
+        link = maker.locator("#share-link").inner_text().strip()
+
+        page = visitor_context.new_page()
+        page.goto(link)
+        log_in(page, visitor())
+        page.get_by_role("button", name="Start chatting").click()
+        fake_llm.set(reply="An old silent pond", delay=0.02)
+        ask(page, "Write about a pond")
+        expect(answers(page).last).to_contain_text("An old silent pond")
+        expect(page.get_by_role("button", name="Regenerate")).to_be_visible()
+        assert fake_llm.requests[-1]["json"]["messages"][0] == {
+            "role": "system",
+            "content": "Answer in haiku.",
+        }
+
+        maker.goto(f"{legion.url}/developer")
+        maker.get_by_role("link", name="Haiku bot").click()
+        earnings = maker.locator('[data-stat="developer_earnings_micros"]')
+        expect(earnings).not_to_have_text("$0.00")
+        expect(maker.locator('[data-stat="requests"]')).to_have_text("1")
+    finally:
+        maker_context.close()
+        visitor_context.close()
