@@ -19,7 +19,9 @@ inside the page with performance.now():
   within the loopback's tens of microseconds) to the end of the frame that shows it (the
   widget batches tokens per animation frame, so this includes waiting for that frame);
 - long reply: 2,000 tokens streamed as fast as the fake can, and the longest main-thread
-  task seen meanwhile (Long Tasks API: only tasks over 50 ms are reported).
+  task seen meanwhile (Long Tasks API: only tasks over 50 ms are reported);
+- reload → history: from navigation start (a reload of the page, connected) to the end of
+  the frame that shows the conversation the widget fetched from the server (SPEC §13).
 """
 
 from __future__ import annotations
@@ -89,6 +91,14 @@ PROBE = """
     });
   };
   requestAnimationFrame(findLauncher);
+  // The conversation kept on the server, painted after a reload (ms since navigation).
+  const findHistory = () => {
+    const host = document.querySelector('.legion-chat-widget');
+    const root = host && host.shadowRoot;
+    if (!root || !root.querySelector('.msg.me')) return requestAnimationFrame(findHistory);
+    afterPaint((t) => { marks.history = t; });
+  };
+  requestAnimationFrame(findHistory);
   window.__watchNext = () => {
     const root = document.querySelector('.legion-chat-widget').shadowRoot;
     const before = root.querySelectorAll('.msg.bot:not(.note)').length;
@@ -190,12 +200,18 @@ def measure(loads: int, replies: int) -> dict:
             "total_ms": round(page.evaluate("performance.now()") - started, 1),
             "longest_task_ms": round(page.evaluate("window.__bench.longest"), 1),
         }
+        history_ms = []
+        for _ in range(loads):
+            page.reload()
+            page.wait_for_function("window.__bench.history !== undefined")
+            history_ms.append(page.evaluate("window.__bench.history"))
         browser.close()
     database.close()
     return {
         "load_to_widget_built": summary(built_ms),
         "load_to_launcher_painted": summary(load_ms),
         "first_token_to_painted": summary(first_token_ms),
+        "reload_to_history_painted": summary(history_ms),
         "long_reply": long_reply,
     }
 
@@ -215,7 +231,12 @@ def main() -> int:
     for name, size in results["sizes_bytes"].items():
         print(f"| {name} | {size['raw']:,} B | {size['gzip']:,} B | {size['brotli']:,} B |")
     print("\n| timing | n | median | p95 | max |\n| --- | --- | --- | --- | --- |")
-    for key in ("load_to_widget_built", "load_to_launcher_painted", "first_token_to_painted"):
+    for key in (
+        "load_to_widget_built",
+        "load_to_launcher_painted",
+        "first_token_to_painted",
+        "reload_to_history_painted",
+    ):
         row = results[key]
         print(
             f"| {key.replace('_', ' ')} | {row['n']} | {row['median_ms']} ms "
