@@ -1,18 +1,24 @@
-"""Gateway benchmark: the same load straight to the fake upstream and through the gateway.
+"""Gateway benchmark: the same load straight to the fake upstream, through a bare relay
+(``bench/bare_relay.py``: Quart + hypercorn + one aiohttp session, no auth, no database,
+bytes passed through) and through the gateway, interleaved in one run.
 
-    .venv/bin/python bench/gateway.py [--quick] [--transport aiohttp|httpx] [--json FILE]
+    .venv/bin/python bench/gateway.py [--quick] [--transport aiohttp|httpx-aiohttp|httpx]
+        [--worker-class asyncio|uvloop] [--pin CPU] [--json FILE]
 
-Starts the fake providers (``python -m tests.fakes``, its own process) and a real Legion
-server (``widget-server serve``, SQLite, one worker) pointed at them, connects a user, then
-measures, each time for the direct path and the gateway path in the same run:
+Starts the fake providers (``python -m tests.fakes``, its own process), the relay and a real
+Legion server (``widget-server serve``, SQLite unless --postgres, one worker) pointed at
+them, connects a user, then measures for each target in the same run:
 
 1. added latency, one non-streamed request at a time (p50, p99);
 2. throughput and p99 at rising concurrency (non-streamed);
-3. concurrent streams at 50 chunks/s each: added time-to-first-token p99 and chunk-gap p99;
+3. N streams (20 ms before the first chunk, then 50 chunks 20 ms apart) started over
+   ``--stream-start`` seconds: time-to-first-token p50/p99 and chunk-gap p99;
 4. memory per open stream with 2,000 slow streams open through the gateway (RSS growth of
    the server process divided by the streams).
 
-Numbers, not pass/fail: the goals (bench/README.md) are printed beside them.
+"Added" is a target's percentile minus the direct one. ``--pin CPU`` runs the relay and
+the gateway on the same core (taskset), so that neither gets a core of its own. Numbers,
+not pass/fail: the goals (bench/README.md) are printed beside them.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.fixtures import new_visitor  # noqa: E402
 from tests.fakes.server import KEYS, provider_env  # noqa: E402
-from tests.support.databases import new_sqlite_url  # noqa: E402
+from tests.support.databases import TestDatabase  # noqa: E402
 from tests.support.server import ServerProcess, free_port  # noqa: E402
 
 MODEL = "gpt-4o-mini"
@@ -116,16 +122,15 @@ async def sequential(session, targets, count: int) -> dict:
     for _ in range(count):
         for target in targets:
             times[target.name].append(await one_request(session, target, "Hello there"))
-    direct, gateway = times["direct"], times["gateway"]
-    return {
-        "direct_p50_ms": pct(direct, 50) * 1000,
-        "direct_p99_ms": pct(direct, 99) * 1000,
-        "gateway_p50_ms": pct(gateway, 50) * 1000,
-        "gateway_p99_ms": pct(gateway, 99) * 1000,
-        "added_p50_ms": (pct(gateway, 50) - pct(direct, 50)) * 1000,
-        "added_p99_ms": (pct(gateway, 99) - pct(direct, 99)) * 1000,
-        "requests": count,
-    }
+    direct = times["direct"]
+    result: dict = {"requests": count}
+    for name, values in times.items():
+        result[f"{name}_p50_ms"] = pct(values, 50) * 1000
+        result[f"{name}_p99_ms"] = pct(values, 99) * 1000
+        if name != "direct":
+            result[f"{name}_added_p50_ms"] = (pct(values, 50) - pct(direct, 50)) * 1000
+            result[f"{name}_added_p99_ms"] = (pct(values, 99) - pct(direct, 99)) * 1000
+    return result
 
 
 async def concurrent(session, target: Target, concurrency: int, total: int) -> dict:
@@ -146,19 +151,17 @@ async def concurrent(session, target: Target, concurrency: int, total: int) -> d
     }
 
 
-async def streams(session, target: Target, count: int, seconds: float) -> dict:
-    """``count`` streams of 50 chunks/s lasting ``seconds``, started evenly over the first
-    ``seconds`` so that all of them are open at once by the end: the later ones measure
-    their first token under the full load, as a busy server sees it."""
-    chunks = int(seconds * 50)
-    text = f"[[fake chunks={chunks} delay=0.02]] stream please"
+async def streams(session, target: Target, count: int, start_over: float, chunks: int) -> dict:
+    """``count`` streams (20 ms before the first chunk, then ``chunks`` chunks 20 ms apart),
+    started evenly over ``start_over`` seconds: the later ones meet the full load."""
+    text = f"[[fake chunks={chunks} delay=0.02 first_delay=0.02]] stream please"
 
     async def started_at(delay: float):
         await asyncio.sleep(delay)
         return await one_stream(session, target, text, chunks + 10)
 
     results = await asyncio.gather(
-        *(started_at(i * seconds / count) for i in range(count)), return_exceptions=True
+        *(started_at(i * start_over / count) for i in range(count)), return_exceptions=True
     )
     failures = [r for r in results if isinstance(r, BaseException)]
     good = [r for r in results if not isinstance(r, BaseException)]
@@ -249,24 +252,62 @@ def start_fake(port: int) -> subprocess.Popen:
     raise RuntimeError("the fake providers did not start")
 
 
-async def run(args, server: ServerProcess, token: str, fake_url: str) -> dict:
+def pinned(cpu: int | None, command: list[str]) -> list[str]:
+    return command if cpu is None else ["taskset", "-c", str(cpu), *command]
+
+
+def start_relay(fake_url: str, cpu: int | None) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "bare_relay.py"),
+        "--port",
+        str(port),
+        "--upstream",
+        fake_url + "/openai/v1",
+        "--key",
+        KEYS["openai"],
+    ]
+    process = subprocess.Popen(
+        pinned(cpu, command), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wait_for_port(port, process, "the bare relay")
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
+    import socket
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{what} did not start")
+
+
+async def run(args, server: ServerProcess, token: str, fake_url: str, relay_url: str) -> dict:
     direct = Target(
         "direct",
         fake_url + "/openai/v1/chat/completions",
         {"Authorization": f"Bearer {KEYS['openai']}"},
     )
+    relay = Target("relay", relay_url + "/v1/chat/completions", {})
     gateway = Target(
         "gateway", server.url + "/v1/chat/completions", {"Authorization": f"Bearer {token}"}
     )
-    targets = [direct, gateway]
+    targets = [direct, relay, gateway]
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
-    results: dict = {"transport": args.transport}
+    results: dict = {"transport": args.transport, "worker_class": args.worker_class}
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         results["sequential"] = await sequential(session, targets, 200 if args.quick else 1000)
         print("sequential", results["sequential"], flush=True)
         results["concurrency"] = []
-        for level in (1, 8, 32, 128) if not args.quick else (8, 64):
+        for level in (8, 64) if args.quick else (1, 8, 32, 64, 128):
             total = max(200, level * 10) if args.quick else max(500, level * 20)
             row = {"concurrency": level}
             for target in targets:
@@ -277,9 +318,10 @@ async def run(args, server: ServerProcess, token: str, fake_url: str) -> dict:
         for count in args.streams:
             row = {"streams": count}
             for target in targets:
-                row[target.name] = await streams(session, target, count, args.stream_seconds)
+                row[target.name] = await streams(
+                    session, target, count, args.stream_start, args.stream_chunks
+                )
                 await asyncio.sleep(1)
-            row["added_ttft_p99_ms"] = row["gateway"]["ttft_p99_ms"] - row["direct"]["ttft_p99_ms"]
             results["streams"].append(row)
             print("streams", row, flush=True)
         if args.slow:
@@ -293,36 +335,49 @@ async def run(args, server: ServerProcess, token: str, fake_url: str) -> dict:
 def report(results: dict) -> str:
     seq = results["sequential"]
     lines = [
-        f"### Gateway benchmark (transport: {results['transport']})",
+        f"### Gateway benchmark (transport: {results['transport']}, "
+        f"worker class: {results['worker_class']})",
         "",
-        "| one request at a time | direct | gateway | added | goal |",
-        "| --- | --- | --- | --- | --- |",
-        f"| p50 | {seq['direct_p50_ms']:.2f} ms | {seq['gateway_p50_ms']:.2f} ms "
-        f"| {seq['added_p50_ms']:.2f} ms | ≤ 2 ms |",
-        f"| p99 | {seq['direct_p99_ms']:.2f} ms | {seq['gateway_p99_ms']:.2f} ms "
-        f"| {seq['added_p99_ms']:.2f} ms | ≤ 5 ms |",
-        "",
-        "| concurrency | direct req/s | direct p99 | gateway req/s | gateway p99 |",
-        "| --- | --- | --- | --- | --- |",
+        "| one request at a time | direct | relay | gateway | relay added | gateway added "
+        "| gateway ÷ relay (added) | goal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row in results["concurrency"]:
-        d, g = row["direct"], row["gateway"]
+    for q, goal in (("p50", "≤ 1.3"), ("p99", "≤ 1.5")):
+        relay_added, gateway_added = seq[f"relay_added_{q}_ms"], seq[f"gateway_added_{q}_ms"]
         lines.append(
-            f"| {row['concurrency']} | {d['rps']:.0f} | {d['p99_ms']:.1f} ms "
-            f"| {g['rps']:.0f} | {g['p99_ms']:.1f} ms |"
+            f"| {q} | {seq[f'direct_{q}_ms']:.2f} ms | {seq[f'relay_{q}_ms']:.2f} ms "
+            f"| {seq[f'gateway_{q}_ms']:.2f} ms | {relay_added:.2f} ms | {gateway_added:.2f} ms "
+            f"| {gateway_added / relay_added:.2f} | {goal} |"
         )
     lines += [
         "",
-        "| streams at 50 chunks/s | direct TTFT p99 | gateway TTFT p99 | added TTFT p99 "
-        "| direct gap p99 | gateway gap p99 | failed |",
+        "| concurrency | direct req/s | relay req/s | gateway req/s | gateway ÷ relay "
+        "| relay p99 | gateway p99 |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row in results["streams"]:
-        d, g = row["direct"], row["gateway"]
+    for row in results["concurrency"]:
+        d, r, g = row["direct"], row["relay"], row["gateway"]
         lines.append(
-            f"| {row['streams']} | {d['ttft_p99_ms']:.1f} ms | {g['ttft_p99_ms']:.1f} ms "
-            f"| {row['added_ttft_p99_ms']:.1f} ms | {d['gap_p99_ms']:.1f} ms "
-            f"| {g['gap_p99_ms']:.1f} ms | {d['failed']}/{g['failed']} |"
+            f"| {row['concurrency']} | {d['rps']:.0f} | {r['rps']:.0f} | {g['rps']:.0f} "
+            f"| {g['rps'] / r['rps']:.2f} | {r['p99_ms']:.1f} ms | {g['p99_ms']:.1f} ms |"
+        )
+    lines += [
+        "",
+        "| streams | TTFT p50 direct / relay / gateway | TTFT p99 direct / relay / gateway "
+        "| added TTFT p99 gateway ÷ relay | chunk-gap p99 direct / relay / gateway | failed |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results["streams"]:
+        d, r, g = row["direct"], row["relay"], row["gateway"]
+        relay_added = r["ttft_p99_ms"] - d["ttft_p99_ms"]
+        gateway_added = g["ttft_p99_ms"] - d["ttft_p99_ms"]
+        ratio = gateway_added / relay_added if relay_added > 0 else float("nan")
+        lines.append(
+            f"| {row['streams']} | {d['ttft_p50_ms']:.1f} / {r['ttft_p50_ms']:.1f} / "
+            f"{g['ttft_p50_ms']:.1f} ms | {d['ttft_p99_ms']:.1f} / {r['ttft_p99_ms']:.1f} / "
+            f"{g['ttft_p99_ms']:.1f} ms | {ratio:.2f} (≤ 2) | {d['gap_p99_ms']:.1f} / "
+            f"{r['gap_p99_ms']:.1f} / {g['gap_p99_ms']:.1f} ms | "
+            f"{d['failed']}/{r['failed']}/{g['failed']} |"
         )
     slow = results.get("slow_streams")
     if slow:
@@ -338,28 +393,42 @@ def report(results: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
-    parser.add_argument("--transport", choices=("aiohttp", "httpx"), default="aiohttp")
-    parser.add_argument("--streams", type=int, nargs="*", default=[100, 300, 500])
-    parser.add_argument("--stream-seconds", type=float, default=8.0)
-    parser.add_argument("--slow", type=int, default=2000, help="slow streams (0: skip)")
+    parser.add_argument(
+        "--transport", choices=("aiohttp", "httpx-aiohttp", "httpx"), default="aiohttp"
+    )
+    parser.add_argument("--worker-class", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument("--streams", type=int, nargs="*", default=[200, 300])
+    parser.add_argument("--stream-start", type=float, default=1.0, help="start them over")
+    parser.add_argument("--stream-chunks", type=int, default=50)
+    parser.add_argument("--slow", type=int, default=0, help="slow streams (0: skip)")
+    parser.add_argument("--pin", type=int, default=None, help="run relay and gateway on CPU")
+    parser.add_argument("--postgres", action="store_true", help="the gateway on PostgreSQL")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     args = parser.parse_args()
     raise_fd_limit()
     fake_port = free_port()
     fake = start_fake(fake_port)
     fake_url = f"http://127.0.0.1:{fake_port}"
+    relay, relay_url = start_relay(fake_url, args.pin)
     env = {
         **provider_env(fake_url),
         "LEGION_UPSTREAM_TRANSPORT": args.transport,
+        "LEGION_WORKER_CLASS": args.worker_class,
         "LEGION_CHAT_RATE_LIMIT_PER_TOKEN": "0",
         "LEGION_CHAT_RATE_LIMIT_PER_USER": "0",
     }
-    server = ServerProcess(new_sqlite_url(), env=env).start()
+    database = TestDatabase("postgres" if args.postgres else "sqlite")
+    server = ServerProcess(database.url, env=env)
+    if args.pin is not None:
+        server.python_prefix = ["taskset", "-c", str(args.pin)]
+    server.start()
     try:
         visitor = new_visitor(server, "bench@example.com", credit="100000")
-        results = asyncio.run(run(args, server, visitor.token, fake_url))
+        results = asyncio.run(run(args, server, visitor.token, fake_url, relay_url))
     finally:
         server.stop()
+        database.close()
+        relay.terminate()
         fake.terminate()
         fake.wait(10)
     text = report(results)

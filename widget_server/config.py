@@ -79,8 +79,11 @@ class Config:
     upstream_read_timeout_s: float = 600.0
     # The output cap sent upstream (and reserved for) when a chat request sets none.
     default_max_tokens: int = 8192
-    # "aiohttp" (httpx over the httpx-aiohttp transport) or "httpx" (httpx's own).
+    # "aiohttp" (aiohttp directly), "httpx-aiohttp" (httpx's API over aiohttp's
+    # connections) or "httpx" (httpx's own transport).
     upstream_transport: str = "aiohttp"
+    # hypercorn's event loop: "asyncio" or "uvloop" (bench/README.md measures both).
+    worker_class: str = "asyncio"
     # On SIGTERM, how long answers in flight may take to finish before they are ended (and
     # charged) as if their clients had left. Under Kubernetes' and systemd's own grace.
     shutdown_grace_s: float = 20.0
@@ -112,6 +115,7 @@ class Config:
             upstream_read_timeout_s=_float(env, "LEGION_UPSTREAM_READ_TIMEOUT", 600.0),
             default_max_tokens=_int(env, "LEGION_DEFAULT_MAX_TOKENS", 8192) or 8192,
             upstream_transport=_transport(env.get("LEGION_UPSTREAM_TRANSPORT", "aiohttp")),
+            worker_class=_worker_class(env.get("LEGION_WORKER_CLASS", "asyncio")),
             shutdown_grace_s=_float(env, "LEGION_SHUTDOWN_GRACE", 20.0),
             heartbeat_interval_s=_float(env, "LEGION_HEARTBEAT_INTERVAL", 10.0),
             history_max_tokens=_int(env, "LEGION_HISTORY_MAX_TOKENS", 32000) or 32000,
@@ -229,8 +233,22 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _transport(raw: str) -> str:
     value = (raw or "aiohttp").strip().lower()
-    if value not in ("aiohttp", "httpx"):
-        raise ConfigError(f"LEGION_UPSTREAM_TRANSPORT must be aiohttp or httpx, not {raw!r}")
+    if value not in ("aiohttp", "httpx-aiohttp", "httpx"):
+        raise ConfigError(
+            f"LEGION_UPSTREAM_TRANSPORT must be aiohttp, httpx-aiohttp or httpx, not {raw!r}"
+        )
+    return value
+
+
+def _worker_class(raw: str) -> str:
+    value = (raw or "asyncio").strip().lower()
+    if value not in ("asyncio", "uvloop"):
+        raise ConfigError(f"LEGION_WORKER_CLASS must be asyncio or uvloop, not {raw!r}")
+    if value == "uvloop":
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            raise ConfigError("LEGION_WORKER_CLASS=uvloop needs uvloop installed") from None
     return value
 
 

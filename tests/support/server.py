@@ -74,6 +74,7 @@ class ServerProcess:
         python: str = sys.executable,
     ) -> None:
         self.python = python  # another venv's, to run an installed wheel
+        self.python_prefix: list[str] = []  # e.g. taskset, for benchmarks
         self.port = free_port()
         self.host = host
         self.url = f"http://{public_host or host}:{self.port}"
@@ -97,6 +98,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         args = [
+            *self.python_prefix,
             self.python,
             "-m",
             "widget_server",

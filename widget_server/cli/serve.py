@@ -122,6 +122,7 @@ def _run_hypercorn(args: argparse.Namespace, config: Config) -> int:
     # 0 runs the single worker in this process; more fork off worker processes.
     hypercorn_config.workers = 0 if args.workers == 1 else args.workers
     hypercorn_config.graceful_timeout = config.shutdown_grace_s
+    hypercorn_config.worker_class = config.worker_class
     hypercorn_config.keep_alive_timeout = 75
     if args.workers > 1:
         # Worker processes inherit this and leave SIGTERM to the supervisor, which tells

@@ -107,28 +107,13 @@ def from_status(provider: str, status: int, body: bytes, retry_after: str | None
 
 
 def from_exception(provider: str, error: Exception) -> UpstreamError:
-    """Map a transport failure (httpx, or aiohttp under httpx-aiohttp) to ours."""
-    if _is_timeout(error):
+    """Map a transport failure (aiohttp, httpx, or aiohttp under httpx-aiohttp, which wraps
+    aiohttp's errors, calling each a ConnectTimeout) to ours."""
+    import aiohttp
+
+    cause = error.__cause__ if isinstance(error.__cause__, aiohttp.ClientError) else error
+    if isinstance(cause, TimeoutError | httpx.TimeoutException):
         return upstream_timeout(f"The {provider} API did not answer in time.")
-    if isinstance(error, httpx.ConnectError) and not _aiohttp_cause(error):
+    if isinstance(cause, aiohttp.ClientConnectorError | httpx.ConnectError):
         return upstream_failed(f"Could not connect to the {provider} API.")
     return upstream_failed(f"The connection to the {provider} API failed.")
-
-
-def _aiohttp_cause(error: BaseException):
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - aiohttp is a dependency
-        return None
-    cause = error.__cause__
-    return cause if isinstance(cause, aiohttp.ClientError) else None
-
-
-def _is_timeout(error: BaseException) -> bool:
-    cause = _aiohttp_cause(error)
-    if cause is not None:
-        import aiohttp
-
-        # httpx-aiohttp maps every aiohttp connection error to ConnectTimeout; look under it.
-        return isinstance(cause, aiohttp.ServerTimeoutError)
-    return isinstance(error, httpx.TimeoutException | TimeoutError)

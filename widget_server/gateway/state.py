@@ -16,6 +16,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import aiohttp
 import httpx
 
 from ..billing.reservations import release_orphaned
@@ -28,7 +29,7 @@ from ..storage import Database
 from ..storage.heartbeat import Heartbeat
 from .auth import TokenCache
 from .catalog import Catalog, Model, load_catalog, provider_available
-from .http import make_client
+from .http import close_client, make_client
 from .providers import Provider, build_providers
 
 log = logging.getLogger("widget_server.gateway")
@@ -44,7 +45,7 @@ class Gateway:
     config: Config
     db: Database
     limiter: RateLimiter
-    client: httpx.AsyncClient
+    client: aiohttp.ClientSession | httpx.AsyncClient
     providers: dict[str, Provider]
     catalog: Catalog
     heartbeat: Heartbeat
@@ -102,7 +103,7 @@ class Gateway:
 
     async def close(self) -> None:
         await self._end_in_flight()
-        await self.client.aclose()
+        await close_client(self.client)
 
     async def _end_in_flight(self) -> None:
         """End the requests still holding money as if their clients had left (each books

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from ...config import Config
 from ..catalog import DEMO_PROVIDER
 from .anthropic import Anthropic
@@ -11,11 +9,12 @@ from .base import Call, Completion, Meter, Provider, Usage
 from .demo import Demo
 from .gemini import Gemini
 from .openai import OpenAICompatible
+from .transport import UpstreamClient
 
 __all__ = ["Call", "Completion", "Meter", "Provider", "Usage", "build_providers"]
 
 
-def build_providers(config: Config, client: httpx.AsyncClient) -> dict[str, Provider]:
+def build_providers(config: Config, client: UpstreamClient) -> dict[str, Provider]:
     """An adapter for every provider with a key, plus the demo (free, local)."""
     providers: dict[str, Provider] = {DEMO_PROVIDER: Demo()}
     for name, settings in config.providers.items():

@@ -16,14 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import httpx
-
 from ...config import ProviderSettings
 from ..errors import UpstreamError, upstream_failed, upstream_overloaded
 from ..request import text_of
 from ..sse import sse_events
 from .base import Call, ChunkEncoder, Completion, Meter, Usage, completion_object, prompt_chars
-from .transport import Upstream, bad_event, cut_short
+from .transport import UpstreamClient, bad_event, cut_short, make_upstream
 
 API_VERSION = "2023-06-01"
 STOP_REASONS = {
@@ -40,8 +38,8 @@ STOP_REASONS = {
 class Anthropic:
     name = "anthropic"
 
-    def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient) -> None:
-        self.upstream = Upstream(
+    def __init__(self, settings: ProviderSettings, client: UpstreamClient) -> None:
+        self.upstream = make_upstream(
             client,
             "Anthropic",
             settings.base_url,
@@ -130,7 +128,7 @@ class Anthropic:
                     raise _stream_error(event.get("error") or {})
             raise cut_short("Anthropic")
         finally:
-            await response.aclose()
+            await upstream.close(response)
 
 
 def _input_tokens(usage: dict) -> int:

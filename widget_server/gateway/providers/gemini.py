@@ -16,14 +16,12 @@ import json
 from collections.abc import AsyncIterator
 from urllib.parse import quote
 
-import httpx
-
 from ...config import ProviderSettings
 from ..errors import UpstreamError, upstream_failed, upstream_overloaded
 from ..request import text_of
 from ..sse import sse_events
 from .base import Call, ChunkEncoder, Completion, Meter, completion_object, prompt_chars
-from .transport import Upstream, bad_event, cut_short
+from .transport import UpstreamClient, bad_event, cut_short, make_upstream
 
 FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 
@@ -41,8 +39,8 @@ def finish_reason(reason: str | None) -> str | None:
 class Gemini:
     name = "google"
 
-    def __init__(self, settings: ProviderSettings, client: httpx.AsyncClient) -> None:
-        self.upstream = Upstream(
+    def __init__(self, settings: ProviderSettings, client: UpstreamClient) -> None:
+        self.upstream = make_upstream(
             client, "Gemini", settings.base_url, {"x-goog-api-key": settings.api_key or ""}
         )
 
@@ -118,7 +116,7 @@ class Gemini:
             if call.request.include_usage:
                 yield encoder.usage(meter.usage())
         finally:
-            await response.aclose()
+            await upstream.close(response)
 
 
 def _read(answer: dict, meter: Meter) -> tuple[str, str | None]:

@@ -19,22 +19,20 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import httpx
-
 from ...config import ProviderSettings
 from ..errors import UpstreamError, upstream_failed
 from ..sse import sse_events
 from .base import Call, Completion, Meter, Usage, prompt_chars
-from .transport import Upstream, bad_event, cut_short
+from .transport import UpstreamClient, bad_event, cut_short, make_upstream
 
 LABELS = {"openai": "OpenAI", "xai": "xAI"}
 
 
 class OpenAICompatible:
-    def __init__(self, name: str, settings: ProviderSettings, client: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, settings: ProviderSettings, client: UpstreamClient) -> None:
         self.name = name
         label = LABELS.get(name, name)
-        self.upstream = Upstream(
+        self.upstream = make_upstream(
             client, label, settings.base_url, {"Authorization": f"Bearer {settings.api_key}"}
         )
 
@@ -115,7 +113,7 @@ class OpenAICompatible:
             if include_usage and opened and not usage_sent:
                 yield _usage_chunk(last, meter.usage())
         finally:
-            await response.aclose()
+            await upstream.close(response)
 
 
 def _usage_chunk(last: dict, usage: Usage) -> bytes:
