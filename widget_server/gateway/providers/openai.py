@@ -2,10 +2,12 @@
 (vLLM, Ollama, llama.cpp ...).
 
 The request is forwarded nearly as sent, and so are the answer and every chunk: a client
-gets exactly what the provider produced. We always ask for usage in streams (to bill), and
-drop the usage chunk again when the client did not ask for it. A server that sends no
-usage at all (some ignore ``stream_options``) is billed by estimate, and the client still
-gets that usage: in the answer, or as the usage-only last chunk it asked for.
+gets exactly what the provider produced, each chunk's bytes relayed as they came (read, in
+C, only for the usage, errors, finish and text length that billing needs). We always ask
+for usage in streams (to bill), and drop the usage chunk again when the client did not ask
+for it. A server that sends no usage at all (some ignore ``stream_options``) is billed by
+estimate, and the client still gets that usage: in the answer, or as the usage-only last
+chunk it asked for.
 
 The output cap goes out in the field the model takes (the catalog's
 ``output_cap_fields``): OpenAI's reasoning models only know ``max_completion_tokens``,
@@ -18,6 +20,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
 
 from ...config import ProviderSettings
 from ..errors import UpstreamError, upstream_failed
@@ -69,35 +74,34 @@ class OpenAICompatible:
         held: bytes | None = None
         opened = False
         usage_sent = False
-        last: dict = {}
+        last = _Chunk()
         try:
             async for _, data in sse_events(upstream.chunks(response)):
                 if data == b"[DONE]":
                     break
+                # Relayed as it came; read only for what billing and the stream's framing
+                # need, into typed fields (msgspec, in C), never into dicts.
                 try:
-                    chunk = json.loads(data)
-                except ValueError:
+                    chunk = _decode_chunk(data)
+                except msgspec.MsgspecError:
                     raise bad_event(upstream.label) from None
-                if not isinstance(chunk, dict):
-                    raise bad_event(upstream.label)
-                if "error" in chunk:
-                    raise _stream_error(upstream.label, chunk["error"])
+                if chunk.error is not None:
+                    raise _stream_error(upstream.label, chunk.error)
                 last = chunk
-                usage = chunk.get("usage")
+                usage = chunk.usage
                 if usage:
                     _meter_usage(meter, usage)
                     usage_sent = include_usage
-                choices = chunk.get("choices")
-                if choices:
-                    choice = choices[0]
-                    delta = choice.get("delta") or {}
-                    content = delta.get("content")
+                if chunk.choices:
+                    choice = chunk.choices[0]
+                    delta = choice.delta
+                    content = delta.content if delta else None
                     if content:
                         meter.output_chars += len(content)
-                    if choice.get("finish_reason"):
+                    if choice.finish_reason:
                         finished = True
                     if not opened:
-                        substance = delta.get("tool_calls") or delta.get("refusal")
+                        substance = delta and (delta.tool_calls or delta.refusal)
                         if not (content or finished or substance):
                             held = data if held is None else held
                             continue
@@ -116,13 +120,38 @@ class OpenAICompatible:
             await upstream.close(response)
 
 
-def _usage_chunk(last: dict, usage: Usage) -> bytes:
+class _Delta(msgspec.Struct):
+    content: str | None = None
+    tool_calls: msgspec.Raw | None = None
+    refusal: str | None = None
+
+
+class _Choice(msgspec.Struct):
+    delta: _Delta | None = None
+    finish_reason: str | None = None
+
+
+class _Chunk(msgspec.Struct):
+    """What a ``chat.completion.chunk`` is read for; anything else in it is skipped."""
+
+    choices: list[_Choice] | None = None
+    usage: dict | None = None
+    error: Any = None
+    id: Any = None
+    created: Any = None
+    model: Any = None
+
+
+_decode_chunk = msgspec.json.Decoder(_Chunk).decode
+
+
+def _usage_chunk(last: _Chunk, usage: Usage) -> bytes:
     """The usage-only last chunk, for a server that sent none, in the stream's own terms."""
     chunk = {
-        "id": last.get("id"),
+        "id": last.id,
         "object": "chat.completion.chunk",
-        "created": last.get("created"),
-        "model": last.get("model"),
+        "created": last.created,
+        "model": last.model,
         "choices": [],
         "usage": usage.openai(),
     }
