@@ -24,6 +24,7 @@ from .storage.migrate import upgrade
 from .web.errors import register_error_handlers
 from .web.headers import apply_default_headers
 from .web.pages import blueprint as pages_blueprint
+from .web.sessions import PagesOnlySessionInterface
 from .widget import blueprint as widget_blueprint
 
 
@@ -42,6 +43,7 @@ def create_app(config: Config | None = None) -> Quart:
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=config.lifetimes.session),
     )
     app.jinja_env.globals["csrf_token"] = csrf_token
+    app.session_interface = PagesOnlySessionInterface()
 
     @app.before_serving
     async def start_services() -> None:
