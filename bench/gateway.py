@@ -289,7 +289,9 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
     raise RuntimeError(f"{what} did not start")
 
 
-async def run(args, server: ServerProcess, token: str, fake_url: str, relay_url: str) -> dict:
+async def run(
+    args, server: ServerProcess, token: str, fake_url: str, relay_url: str, before=None
+) -> dict:
     direct = Target(
         "direct",
         fake_url + "/openai/v1/chat/completions",
@@ -300,6 +302,15 @@ async def run(args, server: ServerProcess, token: str, fake_url: str, relay_url:
         "gateway", server.url + "/v1/chat/completions", {"Authorization": f"Bearer {token}"}
     )
     targets = [direct, relay, gateway]
+    if before is not None:  # the same gateway from another tree (--before), side by side
+        before_server, before_token = before
+        targets.append(
+            Target(
+                "before",
+                before_server.url + "/v1/chat/completions",
+                {"Authorization": f"Bearer {before_token}"},
+            )
+        )
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
     results: dict = {"transport": args.transport, "worker_class": args.worker_class}
@@ -349,6 +360,11 @@ def report(results: dict) -> str:
             f"| {seq[f'gateway_{q}_ms']:.2f} ms | {relay_added:.2f} ms | {gateway_added:.2f} ms "
             f"| {gateway_added / relay_added:.2f} | {goal} |"
         )
+    if "before_p50_ms" in seq:
+        lines.append(
+            f"\nThe gateway before (--before), same run: added p50 "
+            f"{seq['before_added_p50_ms']:.2f} ms, p99 {seq['before_added_p99_ms']:.2f} ms."
+        )
     lines += [
         "",
         "| concurrency | direct req/s | relay req/s | gateway req/s | gateway ÷ relay "
@@ -357,8 +373,9 @@ def report(results: dict) -> str:
     ]
     for row in results["concurrency"]:
         d, r, g = row["direct"], row["relay"], row["gateway"]
+        before = f" (before: {row['before']['rps']:.0f})" if "before" in row else ""
         lines.append(
-            f"| {row['concurrency']} | {d['rps']:.0f} | {r['rps']:.0f} | {g['rps']:.0f} "
+            f"| {row['concurrency']} | {d['rps']:.0f} | {r['rps']:.0f} | {g['rps']:.0f}{before} "
             f"| {g['rps'] / r['rps']:.2f} | {r['p99_ms']:.1f} ms | {g['p99_ms']:.1f} ms |"
         )
     lines += [
@@ -369,6 +386,12 @@ def report(results: dict) -> str:
     ]
     for row in results["streams"]:
         d, r, g = row["direct"], row["relay"], row["gateway"]
+        if "before" in row:
+            b = row["before"]
+            lines.append(
+                f"| {row['streams']} (before) | {b['ttft_p50_ms']:.1f} ms | "
+                f"{b['ttft_p99_ms']:.1f} ms | | {b['gap_p99_ms']:.1f} ms | {b['failed']} |"
+            )
         relay_added = r["ttft_p99_ms"] - d["ttft_p99_ms"]
         gateway_added = g["ttft_p99_ms"] - d["ttft_p99_ms"]
         ratio = gateway_added / relay_added if relay_added > 0 else float("nan")
@@ -404,6 +427,9 @@ def main() -> int:
     parser.add_argument("--pin", type=int, default=None, help="run relay and gateway on CPU")
     parser.add_argument("--postgres", action="store_true", help="the gateway on PostgreSQL")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--before", type=Path, help="also measure the gateway of this checkout (a git worktree)"
+    )
     args = parser.parse_args()
     raise_fd_limit()
     fake_port = free_port()
@@ -419,15 +445,30 @@ def main() -> int:
     }
     database = TestDatabase("postgres" if args.postgres else "sqlite")
     server = ServerProcess(database.url, env=env)
-    if args.pin is not None:
-        server.python_prefix = ["taskset", "-c", str(args.pin)]
-    server.start()
+    servers = [(server, database)]
+    before = None
+    if args.before:
+        # Another checkout of the project (git worktree add), first on the import path.
+        before_database = TestDatabase("postgres" if args.postgres else "sqlite")
+        before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
+        if before_env["LEGION_UPSTREAM_TRANSPORT"] == "httpx-aiohttp":
+            before_env["LEGION_UPSTREAM_TRANSPORT"] = "aiohttp"  # its name for that stack
+        servers.append((ServerProcess(before_database.url, env=before_env), before_database))
+    for running, _ in servers:
+        if args.pin is not None:
+            running.python_prefix = ["taskset", "-c", str(args.pin)]
+        running.start()
     try:
         visitor = new_visitor(server, "bench@example.com", credit="100000")
-        results = asyncio.run(run(args, server, visitor.token, fake_url, relay_url))
+        if args.before:
+            before_server = servers[1][0]
+            old = new_visitor(before_server, "bench@example.com", credit="100000")
+            before = (before_server, old.token)
+        results = asyncio.run(run(args, server, visitor.token, fake_url, relay_url, before))
     finally:
-        server.stop()
-        database.close()
+        for running, db in servers:
+            running.stop()
+            db.close()
         relay.terminate()
         fake.terminate()
         fake.wait(10)

@@ -78,6 +78,7 @@ class Database:
             )
             _install_sqlite_hooks(self._sync_engine)
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            self._writer_conn: Connection | None = None  # used on the writer thread only
             self._read_engine: Engine = create_engine(
                 f"sqlite:///{path}",
                 pool_size=SQLITE_READERS,
@@ -167,9 +168,15 @@ class Database:
         finally:
             self._draining = False
 
+    def _close_writer_connection(self) -> None:
+        if self._writer_conn is not None:
+            self._writer_conn.close()
+            self._writer_conn = None
+
     async def dispose(self) -> None:
         await self.engine.dispose()
         if self.is_sqlite:
+            self._writer.submit(self._close_writer_connection)
             self._writer.shutdown(wait=True)
             self._readers.shutdown(wait=True)
             self._sync_engine.dispose()
@@ -186,18 +193,28 @@ def _run_read(db: Database, work: Callable[[Connection], T]) -> T:
             conn.rollback()
 
 
+def _writer_connection(db: Database) -> Connection:
+    """The writer thread's own connection, kept open between transactions (a checkout from
+    the pool per transaction cost as much as the hold's statements)."""
+    conn = db._writer_conn
+    if conn is None or conn.closed or conn.invalidated:
+        conn = db._writer_conn = db._sync_engine.connect()
+    return conn
+
+
 def _run_batch(db: Database, batch) -> list[tuple[bool, object]]:
     """On the writer thread: one transaction, one savepoint per piece of work (none when
     the work is alone: then the transaction itself is its unit)."""
+    conn = _writer_connection(db)
     if len(batch) == 1:
         work, _ = batch[0]
         try:
-            with db._sync_engine.begin() as conn:
+            with conn.begin():
                 return [(True, work(conn))]
         except Exception as error:
             return [(False, error)]
     outcomes: list[tuple[bool, object]] = []
-    with db._sync_engine.begin() as conn:
+    with conn.begin():
         for work, _ in batch:
             savepoint = conn.begin_nested()
             try:
