@@ -222,16 +222,21 @@ def test_openai_only_features_are_refused_for_other_providers(visitor, fake):
     assert [r["provider"] for r in fake.requests] == ["openai"]
 
 
-def test_saved_preferences_become_a_system_message(visitor, fake):
+def test_saved_preferences_join_the_first_system_message(visitor, fake):
+    """SPEC §15: the preferences are appended to the request's own system message, after
+    its text, so the provider sees one system message."""
     visitor.set_preferences("Answer in haiku.")
     messages = [{"role": "system", "content": "Site prompt."}, {"role": "user", "content": "Hi"}]
     visitor.chat(model="gpt-4o-mini", messages=messages)
     sent = fake.requests[-1]["json"]["messages"]
-    assert sent[0] == {"role": "system", "content": "Site prompt."}
-    assert sent[1]["role"] == "system" and "Answer in haiku." in sent[1]["content"]
-    assert sent[2] == {"role": "user", "content": "Hi"}
+    assert sent == [
+        {"role": "system", "content": "Site prompt.\n\n[User Preferences]\nAnswer in haiku."},
+        {"role": "user", "content": "Hi"},
+    ]
     visitor.chat(model="claude-haiku-4-5", messages=messages)
-    assert "Answer in haiku." in fake.requests[-1]["json"]["system"]
+    system = fake.requests[-1]["json"]["system"]
+    system_text = system if isinstance(system, str) else "".join(b["text"] for b in system)
+    assert system_text.startswith("Site prompt.") and "Answer in haiku." in system_text
     visitor.chat(model="gpt-4o-mini", messages=messages, user_preferences=False)
     assert fake.requests[-1]["json"]["messages"] == messages
 
@@ -242,7 +247,9 @@ def test_preferences_saved_while_connected_apply_to_the_next_request(visitor, fa
     visitor.set_preferences("Answer like a pirate.")
     visitor.chat(model="gpt-4o-mini")
     sent = fake.requests[-1]["json"]["messages"]
-    assert sent[0]["role"] == "system" and "Answer like a pirate." in sent[0]["content"]
+    # No system message of the request's own: one is made at the start.
+    assert sent[0] == {"role": "system", "content": "[User Preferences]\nAnswer like a pirate."}
+    assert len(sent) == 2
     visitor.set_preferences("")
     visitor.chat(model="gpt-4o-mini")
     assert len(fake.requests[-1]["json"]["messages"]) == 1

@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from tests.support.databases import TestDatabase, run_async
+from tests.support.developer_api import Developer, cli_login_tokens, make_token
 from tests.support.fixtures import require_backend
 from tests.support.oauth import DEFAULT_PASSWORD, new_site, pkce_pair
 from tests.support.server import REPO_ROOT, ServerProcess
@@ -130,6 +131,9 @@ def test_codes_tokens_secrets_and_passwords_are_stored_only_as_hashes(server, un
     tokens = site.exchange(code, verifier).json()
     renewed = site.refresh(tokens["refresh_token"]).json()
     session_cookie = site.person.http.cookies.get("legion_session")
+    developer_token = make_token(site.person)  # SPEC §14: made on /account...
+    developer = Developer(server.url, site.email, 0, site.person, developer_token)
+    cli_tokens = cli_login_tokens(developer)  # ...and got by `legion login`
     dump = run_async(_dump_text(server.env["LEGION_DATABASE_URL"]))
     secrets_in_clear = [
         code,
@@ -141,6 +145,9 @@ def test_codes_tokens_secrets_and_passwords_are_stored_only_as_hashes(server, un
         DEFAULT_PASSWORD,
         verifier,
         session_cookie,
+        developer_token,
+        cli_tokens["access_token"],
+        cli_tokens["refresh_token"],
     ]
     for secret in secrets_in_clear:
         assert secret not in dump

@@ -93,3 +93,24 @@ def test_a_wheel_install_serves_the_zips_build_plugins_writes(installed, built, 
             assert response.status_code == 200, server.log()
             assert response.content == (built / name).read_bytes(), name
         assert httpx.get(server.local_url + "/widget.js").status_code == 200
+
+
+def test_a_wheel_install_has_the_legion_command_and_its_api_docs(installed, tmp_path):
+    """SPEC §14: ``legion`` is the package's second console script, and ``/v1/docs`` is a
+    data file of the package (it must ship in the wheel)."""
+    legion = installed.with_name("legion")
+    assert legion.exists()
+    workdir = tmp_path / "developer"
+    workdir.mkdir()
+    database = f"sqlite:///{workdir / 'legion.db'}"
+    with ServerProcess(database, python=str(installed), workdir=workdir) as server:
+        assert httpx.get(server.local_url + "/v1/docs").status_code == 200, server.log()
+        result = subprocess.run(
+            [str(legion), "docs", "--server", server.local_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=workdir,
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("# Legion developer API")

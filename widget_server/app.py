@@ -11,9 +11,13 @@ from quart import Quart
 from .accounts.views import blueprint as accounts_blueprint
 from .chatpage import blueprint as chatpage_blueprint
 from .config import Config
+from .context import init_app as init_user_context
 from .conversations import init_app as init_conversations
+from .devapi.account import blueprint as devapi_account_blueprint
+from .devapi.views import blueprint as devapi_blueprint
 from .developer import blueprint as developer_blueprint
 from .gateway import init_app as init_gateway
+from .knowledge import init_app as init_knowledge
 from .oauth.views import blueprint as oauth_blueprint
 from .releases import blueprint as releases_blueprint
 from .security.csrf import csrf_token
@@ -25,6 +29,7 @@ from .web.errors import register_error_handlers
 from .web.headers import apply_default_headers
 from .web.pages import blueprint as pages_blueprint
 from .web.sessions import PagesOnlySessionInterface
+from .web.uploads import request_class as upload_request_class
 from .widget import blueprint as widget_blueprint
 
 
@@ -44,6 +49,7 @@ def create_app(config: Config | None = None) -> Quart:
     )
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.session_interface = PagesOnlySessionInterface()
+    app.request_class = upload_request_class(config.max_upload_bytes)
 
     @app.before_serving
     async def start_services() -> None:
@@ -66,8 +72,12 @@ def create_app(config: Config | None = None) -> Quart:
     app.register_blueprint(releases_blueprint)
     app.register_blueprint(chatpage_blueprint)
     app.register_blueprint(developer_blueprint)
+    app.register_blueprint(devapi_blueprint)
+    app.register_blueprint(devapi_account_blueprint)
     init_gateway(app)  # after start_services: the gateway's hooks rely on it
     init_conversations(app)  # after the gateway, whose objects it asks through
+    init_user_context(app)  # after the gateway: asks still running record their questions
+    init_knowledge(app)
 
     @app.before_serving
     async def start_heartbeat() -> None:

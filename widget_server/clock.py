@@ -12,3 +12,9 @@ def utcnow() -> datetime:
 def month_key(moment: datetime) -> str:
     """The calendar month (UTC) that monthly limits count in, as ``YYYY-MM``."""
     return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds: ``2026-12-05T10:15:00.700Z`` (the APIs' timestamps)."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -93,6 +93,11 @@ class Config:
     history_max_tokens: int = 32000
     # How often an answer's new text is written to its stream log (bench/conversations.py).
     stream_flush_interval_s: float = 0.1
+    # The largest knowledge-base upload (SPEC §15): a bigger body is a 413.
+    max_upload_bytes: int = 50 * 1024 * 1024
+    # How often, at most, a user's context summary is recomputed from their questions
+    # (SPEC §15: every 5 minutes at most; tests shorten it).
+    user_context_refresh_s: float = 300.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Config:
@@ -120,6 +125,8 @@ class Config:
             heartbeat_interval_s=_float(env, "LEGION_HEARTBEAT_INTERVAL", 10.0),
             history_max_tokens=_int(env, "LEGION_HISTORY_MAX_TOKENS", 32000) or 32000,
             stream_flush_interval_s=_float(env, "LEGION_STREAM_FLUSH_INTERVAL", 0.1),
+            max_upload_bytes=_int(env, "LEGION_MAX_UPLOAD_BYTES", 50 * 1024 * 1024) or 1,
+            user_context_refresh_s=_float(env, "LEGION_USER_CONTEXT_REFRESH", 300.0),
         )
         return replace(config, **overrides) if overrides else config
 

@@ -9,6 +9,12 @@ from quart import Blueprint, redirect, render_template, request
 from ..apps.registry import list_apps
 from ..billing.money import format_usd, parse_usd
 from ..billing.wallet import get_wallet, set_monthly_limit
+from ..context import question_recorder
+from ..context.history import clear_history, read_summary
+from ..context.profile import FIELDS as PROFILE_FIELDS
+from ..context.profile import ProfileError, get_profile, save_profile
+from ..context.sections import summary_lines
+from ..devapi.tokens import DEFAULT_LIFETIME, list_developer_tokens
 from ..errors import NotFoundError, ValidationError
 from ..oauth.connections import deactivate_connection, list_connections, revoke_connection
 from ..security.csrf import FIELD, csrf_token_is_valid, request_origin_is_own
@@ -169,10 +175,21 @@ async def account_page():
     return await render_account(user, message=request.args.get("done"))
 
 
-async def render_account(user, *, message=None, error=None, status=200):
+async def render_account(
+    user,
+    *,
+    message=None,
+    error=None,
+    status=200,
+    profile=None,
+    profile_errors=None,
+    new_developer_token=None,
+):
+    """``new_developer_token``: (token, secret) just made, shown this once (devapi)."""
     db = services().db
     wallet = await get_wallet(db, user.id)
     limit = wallet.monthly_limit_micros
+    summary, computed_at = await db.read_call(lambda conn: read_summary(conn, user.id))
     page = await render_template(
         "account.html",
         user=user,
@@ -183,6 +200,15 @@ async def render_account(user, *, message=None, error=None, status=200):
         limit_value="" if limit is None else f"{limit / 1_000_000:.2f}",
         message=_ACCOUNT_MESSAGES.get(message or ""),
         error=error,
+        profile=profile or await get_profile(db, user.id),
+        profile_fields=PROFILE_FIELDS,
+        profile_errors=profile_errors or {},
+        context_lines=summary_lines(summary) if summary else [],
+        context_known=computed_at is not None,
+        refresh_minutes=max(1, round(services().config.user_context_refresh_s / 60)),
+        developer_tokens=await list_developer_tokens(db, user.id),
+        new_developer_token=new_developer_token,
+        default_token_lifetime=DEFAULT_LIFETIME,
     )
     return page, status
 
@@ -190,8 +216,12 @@ async def render_account(user, *, message=None, error=None, status=200):
 _ACCOUNT_MESSAGES = {
     "limit": "Monthly limit saved.",
     "preferences": "Preferences saved.",
+    "profile": "Profile saved.",
+    "context_cleared": "Cleared: nothing is kept about your questions now. New ones are counted "
+    "again from here on.",
     "deactivated": "Connection deactivated. The app can't use your wallet until you connect again.",
     "revoked": "Connection revoked. Its tokens no longer work.",
+    "developer_token_revoked": "Developer token revoked. It no longer works.",
 }
 
 
@@ -215,6 +245,31 @@ async def update_preferences(user, form):
     except ValidationError as error:
         return await render_account(user, error=error.message, status=400)
     return see_other("/account?done=preferences")
+
+
+@blueprint.post("/account/profile")
+@account_form
+async def update_profile(user, form):
+    try:
+        await save_profile(services().db, user.id, form)
+    except ProfileError as error:
+        entered = {field.name: form.get(field.name, "") for field in PROFILE_FIELDS}
+        return await render_account(
+            user,
+            error="The profile was not saved: see below.",
+            status=400,
+            profile=entered,
+            profile_errors=error.problems,
+        )
+    return see_other("/account?done=profile")
+
+
+@blueprint.post("/account/context/clear")
+@account_form
+async def clear_user_context(user, form):
+    question_recorder().forget(user.id)
+    await services().db.write(lambda conn: clear_history(conn, user.id))
+    return see_other("/account?done=context_cleared")
 
 
 @blueprint.post("/account/connections/<int:connection_id>/<any(deactivate, revoke):action>")

@@ -137,3 +137,31 @@ def _refuse_dot_segments(path: str, raw: str) -> None:
         decoded = unquote(decoded)
     if any(segment in (".", "..") for segment in decoded.split("/")):
         raise ValidationError(f"redirect URI {raw!r} must not contain . or .. path segments")
+
+
+# RFC 8252 §7.3 for the built-in ``legion-cli`` client: a native app listens on a port the
+# system picks, so its redirect URI is a loopback ``/callback`` on any port. IP literals
+# as the RFC recommends, and ``localhost`` (which resolves to them) for tools that use it.
+LOOPBACK_CALLBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
+LOOPBACK_CALLBACK_PATH = "/callback"
+
+
+def is_loopback_callback(raw: str) -> bool:
+    """``http://127.0.0.1:<port>/callback`` (or ``[::1]``, ``localhost``), exactly: the
+    §4.1 rule first (so every trick it refuses is refused here too), then plain http on
+    one of those hosts, the path ``/callback``, no query; only the port may vary."""
+    try:
+        normalized = normalize_redirect_uri(raw)
+    except ValidationError:
+        return False
+    if normalized.uri != raw:
+        return False  # §4.1 would have rewritten it: not the form a native app sends
+    parts = urlsplit(raw)
+    host = parts.netloc.rpartition(":")[0] if parts.port is not None else parts.netloc
+    return (
+        parts.scheme == "http"
+        and host in LOOPBACK_CALLBACK_HOSTS
+        and parts.path == LOOPBACK_CALLBACK_PATH
+        and not parts.query
+        and "?" not in raw
+    )

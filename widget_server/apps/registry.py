@@ -20,11 +20,15 @@ from ..security.secrets import CLIENT_SECRET_PREFIX, digest, new_client_id, new_
 from ..storage import Database
 from ..storage.schema import apps
 from ..storage.schema import redirect_uris as uri_rows
-from .redirect_uris import RedirectUri, normalize_redirect_uris
+from .redirect_uris import RedirectUri, is_loopback_callback, normalize_redirect_uris
 
 APP_TYPES = ("web", "wordpress", "drupal", "chat")
 # Types whose clients run in a browser and so must use PKCE (SPEC §4.2).
 PUBLIC_APP_TYPES = ("wordpress", "drupal", "chat")
+# The built-in public client of ``legion login`` (SPEC §14), made by migration 0005 (type
+# ``cli``): owned by no one, never chats, and the one client whose redirect URIs are a rule
+# (any loopback port, RFC 8252 §7.3) rather than a stored list.
+CLI_CLIENT_ID = "legion-cli"
 DEFAULT_MARGIN_BP = 5000
 MAX_MARGIN_PCT = Decimal(1000)
 MAX_DESCRIPTION_CHARS = 500
@@ -56,7 +60,18 @@ class App:
 
     @property
     def requires_pkce(self) -> bool:
-        return self.type in PUBLIC_APP_TYPES
+        return self.type in PUBLIC_APP_TYPES or self.is_builtin_cli
+
+    @property
+    def is_builtin_cli(self) -> bool:
+        return self.client_id == CLI_CLIENT_ID
+
+    def accepts_redirect_uri(self, uri: str) -> bool:
+        """Character for character one of the stored URIs (SPEC §4.2); for ``legion-cli``
+        only, a loopback ``/callback`` on any port (RFC 8252 §7.3)."""
+        if self.is_builtin_cli:
+            return is_loopback_callback(uri)
+        return uri in self.redirect_uris
 
     def public_dict(self) -> dict:
         return {
@@ -74,7 +89,7 @@ class App:
 
 
 def looks_like_client_id(value: str) -> bool:
-    return isinstance(value, str) and bool(_CLIENT_ID.fullmatch(value))
+    return isinstance(value, str) and (bool(_CLIENT_ID.fullmatch(value)) or value == CLI_CLIENT_ID)
 
 
 def parse_margin(value: str | float | int) -> int:
@@ -237,6 +252,7 @@ async def update_app(
 ) -> App:
     """Change the given fields; an empty ``default_model`` clears it, as an empty
     description or system prompt does. A chat app keeps its hosted page's redirect URI."""
+    _refuse_builtin(client_id)
     values: dict = {}
     if name is not None:
         values["name"] = validate_name(name)
@@ -269,6 +285,7 @@ async def update_app(
 
 
 async def rotate_secret(db: Database, client_id: str) -> tuple[App, str]:
+    _refuse_builtin(client_id)
     secret = new_secret(CLIENT_SECRET_PREFIX)
     async with db.transaction() as conn:
         result = await conn.execute(
@@ -285,10 +302,19 @@ async def rotate_secret(db: Database, client_id: str) -> tuple[App, str]:
 
 async def delete_app(db: Database, client_id: str) -> None:
     """Delete an app with everything hanging off it (connections, tokens, ledger rows)."""
+    _refuse_builtin(client_id)
     async with db.transaction() as conn:
         result = await conn.execute(delete(apps).where(apps.c.client_id == client_id))
         if result.rowcount == 0:
             raise NotFoundError(f"no app with client id {client_id!r}")
+
+
+def _refuse_builtin(client_id: str) -> None:
+    if client_id == CLI_CLIENT_ID:
+        raise ValidationError(
+            f"{CLI_CLIENT_ID} is the built-in client of `legion login`: it can't be changed "
+            "or deleted (users revoke its access on /account)"
+        )
 
 
 async def load_app_by_id(conn: AsyncConnection, app_id: int) -> App | None:

@@ -56,15 +56,17 @@ class AppStats:
 
 
 async def list_transactions(
-    db: Database, client_id: str, limit: int | None = None
+    db: Database, client_id: str, limit: int | None = None, before_id: int | None = None
 ) -> list[TransactionRow]:
-    """The app's ledger rows, newest first."""
+    """The app's ledger rows, newest first; ``before_id`` pages on (rows older than it)."""
     query = (
         select(transactions, users.c.email.label("user_email"))
         .select_from(transactions.outerjoin(users, users.c.id == transactions.c.user_id))
         .where(transactions.c.client_id == client_id)
         .order_by(transactions.c.id.desc())
     )
+    if before_id is not None:
+        query = query.where(transactions.c.id < before_id)
     if limit is not None:
         query = query.limit(limit)
     async with db.read() as conn:

@@ -3,8 +3,9 @@
 Every door onto the model (ask, ask streamed, create-and-ask, the seed's ``/messages``,
 regenerate) comes through :func:`start_answer`, in the order that spends nothing on a
 request that fails early, as ``/v1/chat/completions`` does: the conversation and parent
-(404), the model (404), the rate limits (429), then the hold (402). The question, the
-answer-to-be and the idempotency claim are saved in the hold's own transaction, so a
+(404), the model (404), the rate limits (429), the app's knowledge for the question, then
+the hold (402). The question, the answer-to-be (its ``sources`` the knowledge-base chunks
+it is given) and the idempotency claim are saved in the hold's own transaction, so a
 refused request saves nothing, and the answer then runs as a task of the server.
 """
 
@@ -22,15 +23,18 @@ from sqlalchemy.engine import Row
 
 from ..billing.settlement import LedgerEntry
 from ..clock import utcnow
+from ..context import question_recorder
+from ..context.sections import with_context
 from ..errors import ApiError
 from ..gateway.auth import Caller
 from ..gateway.charging import Held, check_affordable, hold
-from ..gateway.completions import with_preferences
+from ..gateway.completions import last_question
 from ..gateway.limits import rate_limited, seconds_to_wait
 from ..gateway.plan import plan_call
 from ..gateway.providers import Call
 from ..gateway.request import ChatRequest
 from ..gateway.state import Gateway
+from ..knowledge import knowledge_base
 from ..storage.schema import apps, conversations, idempotency_keys, messages
 from . import store
 from .generation import Answer, Generations, frame
@@ -186,6 +190,7 @@ async def start_answer(gateway: Gateway, generations: Generations, ask: AskReque
     if wait is not None:
         await check_affordable(gateway, ask.caller, chat, plan)
         raise rate_limited(wait)
+    knowledge = await knowledge_base().find(ask.owner.app_id, chat, last_question(chat))
     try:
         held = await hold(
             gateway,
@@ -193,7 +198,10 @@ async def start_answer(gateway: Gateway, generations: Generations, ask: AskReque
             ask.token,
             chat,
             plan,
-            then=lambda conn, held: _save_question(conn, ask, context, held, gateway),
+            then=lambda conn, held: _save_question(
+                conn, ask, context, held, gateway, knowledge.sources
+            ),
+            knowledge=knowledge.section,
         )
     except IdempotencyTaken:  # a concurrent retry won the claim: follow its answer
         found = await db.read_call(
@@ -202,8 +210,10 @@ async def start_answer(gateway: Gateway, generations: Generations, ask: AskReque
         assert found is not None
         return found
     started, answer = held.saved
+    if ask.question is not None:  # whatever the flags (SPEC §15)
+        question_recorder().record(ask.owner.user_id, ask.question)
     call = Call(
-        held.plan.model, chat, with_preferences(chat, held.preferences), held.plan.max_tokens
+        held.plan.model, chat, with_context(chat.messages, held.context), held.plan.max_tokens
     )
     app = ask.caller.app
     entry = LedgerEntry(ask.owner.user_id, app.id, app.client_id, held.plan.model.id)
@@ -279,10 +289,16 @@ def _chat_request(ask: AskRequest, context: _Context) -> ChatRequest:
 
 
 def _save_question(
-    conn: Connection, ask: AskRequest, context: _Context, held: Held, gateway: Gateway
+    conn: Connection,
+    ask: AskRequest,
+    context: _Context,
+    held: Held,
+    gateway: Gateway,
+    sources: list[dict],
 ) -> tuple[Started, Answer]:
     """In the hold's transaction: the conversation (new, or still there), the question, the
-    answer-to-be, the claim, and the branch shown."""
+    answer-to-be (with the knowledge-base chunks it is given as its ``sources``), the
+    claim, and the branch shown."""
     now = utcnow()
     owner = ask.owner
     if ask.conversation_id is None:
@@ -307,6 +323,7 @@ def _save_question(
         model=held.plan.model.id,
         process_id=gateway.heartbeat.process_id,
         event_base=ask.event_base,
+        sources=sources,
     )
     values: dict = {"current_message_pk": answer_pk}
     if ask.question is not None and ask.generate_title:

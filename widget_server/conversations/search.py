@@ -8,36 +8,27 @@ no stemming), so plain ASCII words find the same messages on both.
 
 Scripts written without spaces (Chinese, Japanese) are one long "word" to both tokenizers,
 so a word of theirs is matched as a substring of the text instead. Hits come newest first,
-paged by the message's creation number.
+paged by the message's creation number. The reduction to words is ``widget_server/words.py``,
+shared with the knowledge base's search.
 """
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import Connection, column, table, text
 
 from ..storage.schema import conversations, messages
+from ..words import is_unspaced
 from .cursors import decode_cursor, encode_cursor
 from .store import MESSAGE_ROW, Owner, Page
 
-MAX_WORDS = 16
-MAX_WORD_CHARS = 64
-SNIPPET_CHARS = 160
-_WORD = re.compile(r"[^\W_]+")
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]")
 _fts = table("messages_fts", column("rowid"))
-
-
-def query_words(query: str) -> list[str]:
-    return [word[:MAX_WORD_CHARS] for word in _WORD.findall(query)[:MAX_WORDS]]
 
 
 def search_messages(
     conn: Connection, owner: Owner, words: list[str], *, limit: int, cursor: str | None
 ) -> Page:
-    indexed = [w for w in words if not _UNSPACED.search(w)]
-    unspaced = [w for w in words if _UNSPACED.search(w)]
+    indexed = [w for w in words if not is_unspaced(w)]
+    unspaced = [w for w in words if is_unspaced(w)]
     query = (
         MESSAGE_ROW.add_columns(conversations.c.title.label("conversation_title"))
         .join(conversations, conversations.c.id == messages.c.conversation_id)
@@ -70,20 +61,3 @@ def search_messages(
     rows = rows[:limit]
     next_cursor = encode_cursor("search", rows[-1].pk) if has_more else None
     return Page(rows, None, has_more, next_cursor)
-
-
-def snippet(content: str, words: list[str]) -> str:
-    """About 160 characters of ``content`` around the first word found, cut at spaces."""
-    lowered = content.lower()
-    found = [i for i in (lowered.find(w.lower()) for w in words) if i >= 0]
-    at = min(found) if found else 0
-    start = max(0, at - SNIPPET_CHARS // 3)
-    end = min(len(content), start + SNIPPET_CHARS)
-    if start > 0:
-        space = content.find(" ", start, at)
-        start = space + 1 if space >= 0 else start
-    if end < len(content):
-        space = content.rfind(" ", at, end)
-        end = space if space > at else end
-    piece = " ".join(content[start:end].split())
-    return ("…" if start > 0 else "") + piece + ("…" if end < len(content) else "")

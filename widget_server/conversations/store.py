@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
+from ..clock import iso
 from ..errors import ApiError
 from ..storage.schema import conversations, message_chunks, messages
 from .cursors import decode_cursor, encode_cursor
@@ -53,12 +54,6 @@ def not_found(what: str = "conversation") -> ApiError:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds: ``2026-12-05T10:15:00.700Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def title_from_question(question: str) -> str:

@@ -22,6 +22,7 @@ from ..gateway.relay import SSE_HEADERS
 from ..gateway.views import chat_cors
 from ..oauth.cors import preflight, refuse_foreign_origin_api
 from ..services import services
+from ..words import query_words, snippet
 from . import store
 from .asks import AskRequest, Started, claim_from, prelude_frames, save_messages, start_answer
 from .generation import replay
@@ -40,7 +41,7 @@ from .schemas import (
     decode,
     encode,
 )
-from .search import query_words, search_messages, snippet
+from .search import search_messages
 from .state import Conversations, conversations_state
 from .store import FAILED, IN_PROGRESS, STOPPED, Owner
 

@@ -3,7 +3,10 @@
 ``/developer`` lists the user's apps and creates new ones (the client secret is shown in
 the answer to that POST only); ``/developer/apps/<client_id>`` shows and edits one, rotates
 its secret (shown once, likewise), deletes it, and shows its stats and latest ledger rows.
-``/register-chat`` creates a ``chat`` app from the five fields that matter for one.
+``/register-chat`` creates a ``chat`` app from the five fields that matter for one. An
+app's page also holds its knowledge base (SPEC §15): upload files (several at once; the
+page's one script adds drag and drop), follow their statuses (as JSON, for that script),
+delete them.
 
 Every page needs a session (without one: the login page, then back); every form is
 CSRF-protected and same-origin checked. Another user's app, like an unknown one, is 404
@@ -15,7 +18,8 @@ from __future__ import annotations
 import functools
 from urllib.parse import quote
 
-from quart import Blueprint, redirect, render_template, request
+from quart import Blueprint, jsonify, redirect, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..accounts.views import checked_form, csrf_failure, see_other
 from ..apps import registry
@@ -24,6 +28,9 @@ from ..billing.ledger import app_stats, list_transactions
 from ..billing.money import format_usd
 from ..errors import NotFoundError, ValidationError
 from ..gateway.catalog import load_catalog
+from ..knowledge import knowledge_base
+from ..knowledge.ingest import UploadRefused
+from ..knowledge.store import document_out
 from ..services import services
 from ..web.auth import current_user
 from ..web.errors import html_error
@@ -32,7 +39,15 @@ from .forms import TYPE_LABELS, AppForm, sentence
 blueprint = Blueprint("developer", __name__)
 
 LATEST_TRANSACTIONS = 20
-_APP_MESSAGES = {"saved": "Changes saved."}  # ?done=ready has a card of its own
+_APP_MESSAGES = {  # ?done=ready has a card of its own
+    "saved": "Changes saved.",
+    "uploaded": "Uploaded. The files are being read; their status shows below.",
+    "context_deleted": "Document deleted from the knowledge base.",
+}
+APP_PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 _DASHBOARD_MESSAGES = {"deleted": "App deleted. Its connections and tokens no longer work."}
 
 
@@ -196,9 +211,12 @@ async def _render_app(
         ready=request.args.get("done") == "ready",
         stats=await app_stats(db, app.client_id, app.id),
         transactions=await list_transactions(db, app.client_id, limit=LATEST_TRANSACTIONS),
+        documents=await knowledge_base().documents(app.id),
+        upload_limit_mb=_megabytes(services().config.max_upload_bytes),
         **_page_globals(),
     )
-    return page, status
+    # The knowledge base's drag and drop and live statuses: one script, from this server.
+    return page, status, {"Content-Security-Policy": APP_PAGE_CSP}
 
 
 @blueprint.post("/developer/apps/<client_id>")
@@ -293,3 +311,78 @@ async def register_chat(user, submitted):
         return await _render_register_chat(user, form=form, status=400, **refused)
     # A hosted chat app needs no secret (its page is a public client): a plain redirect.
     return see_other(f"/developer/apps/{app.client_id}?done=ready")
+
+
+# ---------------------------------------------------------------- the knowledge base (SPEC §15)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.0f}" if size >= 2**20 else f"{size / 2**20:.2f}"
+
+
+async def _too_large():
+    limit = _megabytes(services().config.max_upload_bytes)
+    return await html_error(
+        413, "File too large", f"Files may be at most {limit} MB. Nothing was uploaded."
+    )
+
+
+@blueprint.post("/developer/apps/<client_id>/context")
+async def upload_context(client_id: str):
+    """Files into the app's knowledge base (a plain multipart form; the page's script only
+    adds drag and drop). Each accepted file is ``processing`` until read."""
+    if (request.content_length or 0) > services().config.max_upload_bytes:
+        return await _too_large()  # refused before a byte of it is read
+    try:
+        submitted = await checked_form()
+        files = await request.files
+    except RequestEntityTooLarge:
+        return await _too_large()
+    if submitted is None:
+        return await csrf_failure()
+    user = await current_user()
+    if user is None:
+        return see_other(_login_url(_page_of(client_id)))
+    app = await _own_app(user, client_id)
+    if app is None:
+        return await _not_found()
+    chosen = [file for file in files.getlist("file") if file.filename]
+    if not chosen:
+        return await _render_app(user, app, error="Choose a file to upload.", status=400)
+    refusals = []
+    for file in chosen:
+        try:
+            await knowledge_base().ingestor.accept(
+                app.id, file.filename, file.mimetype, file.stream
+            )
+        except UploadRefused as refusal:
+            refusals.append(refusal)
+    if refusals:
+        message = " ".join(refusal.message for refusal in refusals)
+        accepted = len(chosen) - len(refusals)
+        if accepted:
+            message = f"{accepted} file(s) uploaded. {message}"
+        return await _render_app(user, app, error=message, status=refusals[0].status)
+    return see_other(f"/developer/apps/{client_id}?done=uploaded#knowledge")
+
+
+@blueprint.get("/developer/apps/<client_id>/context")
+async def context_statuses(client_id: str):
+    """The documents as JSON, for the page's script to follow their processing."""
+    user = await current_user()
+    app = await _own_app(user, client_id) if user is not None else None
+    if app is None:
+        return jsonify({"error": "not_found"}), 404
+    documents = await knowledge_base().documents(app.id)
+    response = jsonify({"data": [document_out(row) for row in documents]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.post("/developer/apps/<client_id>/context/<context_id>/delete")
+@dashboard_form
+async def delete_context(user, submitted, client_id: str, context_id: str):
+    app = await _own_app(user, client_id)
+    if app is None or not await knowledge_base().delete(app.id, context_id):
+        return await _not_found()
+    return see_other(f"/developer/apps/{client_id}?done=context_deleted#knowledge")

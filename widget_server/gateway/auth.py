@@ -19,9 +19,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, bindparam, exists, select
 
 from ..apps.registry import App
+from ..errors import ApiError
 from ..oauth.connections import ACTIVE
+from ..oauth.scopes import CHAT_COMPLETIONS, has_scope, insufficient_scope
 from ..oauth.tokens import TokenContext, authenticate_access_token
-from ..security.secrets import digest
+from ..security.secrets import DEVELOPER_TOKEN_PREFIX, digest
 from ..storage import Database
 from ..storage.schema import access_tokens, connections, grants
 
@@ -78,6 +80,14 @@ class Caller:
         return self.context.app
 
 
+def _cannot_chat(why: str) -> ApiError:
+    return insufficient_scope(
+        CHAT_COMPLETIONS,
+        f"{why}, and chatting needs a token with the {CHAT_COMPLETIONS} scope (connect the "
+        "app through /connect).",
+    )
+
+
 class TokenCache:
     def __init__(self, ttl_s: float = TTL_S, max_entries: int = MAX_ENTRIES) -> None:
         self.ttl_s = ttl_s
@@ -85,15 +95,26 @@ class TokenCache:
         self._entries: dict[str, tuple[float, TokenContext]] = {}
 
     async def caller(self, db: Database, token: str | None) -> Caller:
-        """The caller of a token, or the SPEC's 401/403 (``ApiError``)."""
+        """The caller of a chat token, or the SPEC's 401/403 (``ApiError``).
+
+        Both chat surfaces (``/v1/chat/completions`` and the §11 conversation API) come
+        through here, so this is where a token must carry ``chat:completions``: a developer
+        token, or a ``legion login`` token (``apps:manage``), is refused with 403
+        ``insufficient_scope`` before anything is read or reserved."""
         if not token:
             await authenticate_access_token(db, token)  # raises the 401
+        if token.startswith(DEVELOPER_TOKEN_PREFIX):
+            raise _cannot_chat("This is a developer token: it manages apps (/v1/apps)")
         token_hash = digest(token)
         cached = self._entries.get(token_hash)
         now = time.monotonic()
         if cached is not None and now - cached[0] < self.ttl_s:
-            return Caller(token_hash, cached[1])
-        return Caller(token_hash, await self.refresh(db, token, token_hash))
+            context = cached[1]
+        else:
+            context = await self.refresh(db, token, token_hash)
+        if not has_scope(context.scope, CHAT_COMPLETIONS):
+            raise _cannot_chat(f"This token's scope is {context.scope!r}")
+        return Caller(token_hash, context)
 
     async def refresh(
         self, db: Database, token: str, token_hash: str | None = None

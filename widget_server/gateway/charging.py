@@ -29,8 +29,10 @@ from ..billing.reservations import (
 )
 from ..billing.settlement import LedgerEntry, settle_in
 from ..clock import month_key, utcnow
+from ..context.profile import COLUMNS as PROFILE_COLUMNS
+from ..context.sections import join_sections, user_sections
 from ..errors import ApiError
-from ..storage.schema import apps, users
+from ..storage.schema import apps, user_context, users
 from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
 from .catalog import Model
 from .plan import Plan, plan_call
@@ -47,11 +49,12 @@ def prices_of(model: Model) -> Prices:
 
 
 def worst_case_micros(
-    model: Model, request: ChatRequest, preferences: str, max_tokens: int, margin_bp: int
+    model: Model, request: ChatRequest, context: str, max_tokens: int, margin_bp: int
 ) -> int:
+    """``context``: what the request's system message gains (SPEC §15), priced as well."""
     prompt_bound = (
         request.body_bytes
-        + len(preferences.encode())
+        + len(context.encode())
         + PER_MESSAGE_TOKENS * (len(request.messages) + 2)
     )
     return price(prices_of(model), prompt_bound, max_tokens, margin_bp).total_micros
@@ -75,22 +78,33 @@ def refused(error: ReservationRefused) -> ApiError:
 @dataclass(frozen=True)
 class Held:
     """A request's hold, and what it was reckoned with: the app's and user's settings as
-    they are now (the token cache may be older), so an ``update-app`` or newly saved
-    preferences apply to the very next request."""
+    they are now (the token cache may be older), so an ``update-app`` or a newly saved
+    preference or profile applies to the very next request."""
 
     reservation: Reservation
     plan: Plan
     margin_bp: int
-    preferences: str  # "" unless the request wants them
+    context: str  # the sections for the system message (SPEC §15); "" when none
     saved: object = None  # what hold(then=...) saved with it
 
 
-# The app's settings and the user's preferences, read in the hold's own transaction.
-_CURRENT_SETTINGS = select(
-    apps.c.margin_bp,
-    apps.c.default_model,
-    select(users.c.preferences).where(users.c.id == bindparam("now_user")).scalar_subquery(),
-).where(apps.c.id == bindparam("now_app"))
+# The app's settings and the user's context (preferences, profile, the summary of their
+# questions), read in the hold's own transaction: one statement.
+_CURRENT_SETTINGS = (
+    select(
+        apps.c.margin_bp,
+        apps.c.default_model,
+        users.c.preferences,
+        *PROFILE_COLUMNS,
+        user_context.c.summary,
+    )
+    .select_from(
+        apps.join(users, users.c.id == bindparam("now_user")).outerjoin(
+            user_context, user_context.c.user_id == users.c.id
+        )
+    )
+    .where(apps.c.id == bindparam("now_app"))
+)
 
 
 async def hold(
@@ -100,15 +114,18 @@ async def hold(
     request: ChatRequest,
     plan: Plan,
     then: Callable[[Connection, Held], object] | None = None,
+    knowledge: str = "",
 ) -> Held:
     """Reserve the worst case, or raise the 402 (or the token's 401/403).
 
     ``then(conn, held)`` runs in the hold's own transaction, and what it returns is
     ``held.saved``: what must exist only if the money is held (a conversation's question
-    and its answer-to-be). What it raises undoes the hold too."""
+    and its answer-to-be). What it raises undoes the hold too. ``knowledge`` is the
+    request's ``[App Knowledge Base]`` section, found before: it joins the user's sections
+    in ``held.context`` and is priced with them."""
     for attempt in range(2):
         try:
-            return await _reserve_uncancelled(gateway, caller, request, plan, then)
+            return await _reserve_uncancelled(gateway, caller, request, plan, then, knowledge)
         except ReservationRefused as error:
             if error.reason != ReservationRefused.GUARD_FAILED:
                 raise refused(error) from None
@@ -130,6 +147,7 @@ async def _reserve_uncancelled(
     request: ChatRequest,
     plan: Plan,
     then: Callable[[Connection, Held], object] | None,
+    knowledge: str,
 ) -> Held:
     """One write transaction: read the current settings, hold the worst case.
 
@@ -143,14 +161,12 @@ async def _reserve_uncancelled(
         settings = conn.execute(_CURRENT_SETTINGS, settings_params).first()
         if settings is None:  # the app was deleted: so are its tokens
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
-        margin_bp, default_model, preferences = settings
+        margin_bp, default_model = settings.margin_bp, settings.default_model
         current = plan
         if not request.model and default_model != plan.app_default_model:
             current = plan_call(gateway, request, default_model)  # may raise its 404
-        preferences = (preferences or "") if request.user_preferences else ""
-        amount = worst_case_micros(
-            current.model, request, preferences, current.max_tokens, margin_bp
-        )
+        context = join_sections(user_sections(request, settings._mapping), knowledge)
+        amount = worst_case_micros(current.model, request, context, current.max_tokens, margin_bp)
         reservation = reserve(
             conn,
             caller.user_id,
@@ -159,7 +175,7 @@ async def _reserve_uncancelled(
             guard_params=live,
             process_id=gateway.heartbeat.process_id,
         )
-        held = Held(reservation, current, margin_bp, preferences)
+        held = Held(reservation, current, margin_bp, context)
         return held if then is None else replace(held, saved=then(conn, held))
 
     task = asyncio.ensure_future(gateway.db.write(work))

@@ -2,8 +2,9 @@
 
 The order is the SPEC's promise that nothing is spent on a request that fails early:
 authenticate (401/403) → origin (403) → body (400) → model (404) → rate limits (429) →
-hold the worst case (402, with the app's and the user's current settings) → call the
-provider → book the real usage or release.
+the app's knowledge for the question (SPEC §15) → hold the worst case (402, with the app's
+and the user's current settings and context) → call the provider, the context appended
+to the first system message → book the real usage or release.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import logging
 from quart import Request, Response, g
 
 from ..billing.settlement import LedgerEntry
+from ..context import question_recorder
+from ..context.sections import with_context
+from ..knowledge import knowledge_base
 from ..oauth.cors import refuse_foreign_origin_api
 from .auth import Caller, bearer_token
 from .charging import Held, Tab, check_affordable, hold
@@ -25,11 +29,10 @@ from .plan import plan_call
 from .providers import Call, Meter, Provider
 from .providers.base import prompt_chars
 from .relay import SSE_HEADERS, relay
-from .request import ChatRequest, parse_chat_request
+from .request import ChatRequest, parse_chat_request, text_of
 from .state import Gateway
 
 log = logging.getLogger("widget_server.gateway")
-PREFERENCES_INTRO = "The user's preferences, from their Legion account:\n"
 
 
 async def chat_completions(gateway: Gateway, request: Request) -> Response:
@@ -43,9 +46,12 @@ async def chat_completions(gateway: Gateway, request: Request) -> Response:
     if wait is not None:
         await check_affordable(gateway, caller, chat, plan)
         raise rate_limited(wait)
-    held = await hold(gateway, caller, token or "", chat, plan)
+    question = last_question(chat)
+    knowledge = await knowledge_base().find(caller.app.id, chat, question)
+    held = await hold(gateway, caller, token or "", chat, plan, knowledge=knowledge.section)
+    question_recorder().record(caller.user_id, question)  # whatever the flags (SPEC §15)
     model, max_tokens = held.plan.model, held.plan.max_tokens
-    call = Call(model, chat, with_preferences(chat, held.preferences), max_tokens)
+    call = Call(model, chat, with_context(chat.messages, held.context), max_tokens)
     tab = _tab(gateway, caller, held)
     provider = gateway.providers[model.provider]
     if chat.stream:
@@ -53,16 +59,13 @@ async def chat_completions(gateway: Gateway, request: Request) -> Response:
     return await _complete(provider, call, tab)
 
 
-def with_preferences(chat: ChatRequest, preferences: str) -> list[dict]:
-    """The messages, with the user's saved preferences as a system message after the
-    app's own leading system messages (when the request allows it and there are some)."""
-    if not chat.user_preferences or not preferences.strip():
-        return chat.messages
-    at = 0
-    while at < len(chat.messages) and chat.messages[at]["role"] in ("system", "developer"):
-        at += 1
-    note = {"role": "system", "content": PREFERENCES_INTRO + preferences.strip()}
-    return [*chat.messages[:at], note, *chat.messages[at:]]
+def last_question(chat: ChatRequest) -> str:
+    """The text of the request's last user message: what the knowledge base is searched
+    for, and what the user's context counts."""
+    for message in reversed(chat.messages):
+        if message["role"] == "user":
+            return text_of(message.get("content"))
+    return ""
 
 
 def _tab(gateway: Gateway, caller: Caller, held: Held) -> Tab:

@@ -16,7 +16,7 @@ from ..apps.registry import App, get_app
 from ..errors import LegionError
 from ..storage import Database
 from . import pkce
-from .scopes import parse_scope
+from .scopes import APPS_MANAGE, DEFAULT_SCOPE, has_scope, parse_scope
 
 MAX_STATE_LENGTH = 2048
 AUTHORIZATION_PARAMS = (
@@ -81,7 +81,7 @@ async def validate_authorization_request(db: Database, params) -> AuthorizationR
         raise UntrustedRequest("No app is registered with this client_id.")
     if not redirect_uri:
         raise UntrustedRequest("The request has no redirect_uri.")
-    if redirect_uri not in app.redirect_uris:
+    if not app.accepts_redirect_uri(redirect_uri):
         raise UntrustedRequest("This redirect_uri is not registered for the app.")
 
     state = _single(params, "state")
@@ -99,9 +99,7 @@ async def validate_authorization_request(db: Database, params) -> AuthorizationR
         raise fail("invalid_request", "response_type is required (response_type=code).")
     if response_type != "code":
         raise fail("unsupported_response_type", "Only response_type=code is supported.")
-    scope = parse_scope(_single(params, "scope"))
-    if scope is None:
-        raise fail("invalid_scope", "The requested scope is unknown.")
+    scope = _scope_for(app, _single(params, "scope"), fail)
     challenge = _single(params, "code_challenge")
     method = _single(params, "code_challenge_method")
     if challenge is None and method is not None:
@@ -116,6 +114,23 @@ async def validate_authorization_request(db: Database, params) -> AuthorizationR
     return AuthorizationRequest(
         app=app, redirect_uri=redirect_uri, state=state, scope=scope, code_challenge=challenge
     )
+
+
+def _scope_for(app: App, raw: str | None, fail) -> str:
+    """``apps:manage`` belongs to the built-in ``legion-cli`` client alone, and it asks for
+    nothing else: a developer token can't chat, and a chat app can't manage apps."""
+    scope = parse_scope(raw, default=APPS_MANAGE if app.is_builtin_cli else DEFAULT_SCOPE)
+    if scope is None:
+        raise fail("invalid_scope", "The requested scope is unknown.")
+    if app.is_builtin_cli and scope != APPS_MANAGE:
+        raise fail("invalid_scope", f"The Legion CLI may only ask for {APPS_MANAGE}.")
+    if not app.is_builtin_cli and has_scope(scope, APPS_MANAGE):
+        raise fail(
+            "invalid_scope",
+            f"{APPS_MANAGE} is only for the Legion CLI (legion login); apps ask for "
+            f"{DEFAULT_SCOPE}.",
+        )
+    return scope
 
 
 def redirect_to_client(redirect_uri: str, params: Mapping[str, str | None], issuer: str) -> str:

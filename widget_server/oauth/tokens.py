@@ -401,7 +401,7 @@ async def revoke(db: Database, token: RevocableToken) -> None:
 # ---------------------------------------------------------------- resource server side
 
 
-def _invalid_token(message: str) -> ApiError:
+def invalid_token(message: str) -> ApiError:
     return ApiError(
         401, "invalid_token", message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
     )
@@ -439,11 +439,11 @@ async def authenticate_access_token(db: Database, token: str | None) -> TokenCon
             )
         ).first()
         if row is None:
-            raise _invalid_token("The access token is unknown.")
+            raise invalid_token("The access token is unknown.")
         if row.revoked_at is not None or row.grant_revoked_at is not None:
-            raise _invalid_token("The access token was revoked.")
+            raise invalid_token("The access token was revoked.")
         if row.expires_at <= now or row.grant_expires_at <= now:
-            raise _invalid_token("The access token has expired.")
+            raise invalid_token("The access token has expired.")
         if row.status == INACTIVE:
             raise ApiError(
                 403,
@@ -451,10 +451,10 @@ async def authenticate_access_token(db: Database, token: str | None) -> TokenCon
                 "You deactivated this app's connection to your Legion wallet; connect again.",
             )
         if row.status != ACTIVE:
-            raise _invalid_token("The connection was revoked.")
+            raise invalid_token("The connection was revoked.")
         app = await load_app_by_id(conn, row.app_id)
     if app is None:
-        raise _invalid_token("The app of this token no longer exists.")
+        raise invalid_token("The app of this token no longer exists.")
     return TokenContext(
         user_id=row.user_id,
         app=app,

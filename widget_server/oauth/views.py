@@ -40,7 +40,7 @@ from .cors import (
     refuse_foreign_origin_oauth,
     request_origin,
 )
-from .scopes import SUPPORTED_SCOPES, scope_within
+from .scopes import APPS_MANAGE, SUPPORTED_SCOPES, has_scope, scope_within
 
 blueprint = Blueprint("oauth", __name__)
 
@@ -92,6 +92,7 @@ async def connect():
         params=authorization.query(),
         balance=format_usd(wallet.balance_micros),
         user=user,
+        manages_apps=has_scope(authorization.scope, APPS_MANAGE),
     )
     return page, 200, _consent_headers(authorization)
 

@@ -16,6 +16,8 @@ CLIENT_SECRET_PREFIX = "lgs_"
 ACCESS_TOKEN_PREFIX = "lat_"
 REFRESH_TOKEN_PREFIX = "lrt_"
 CODE_PREFIX = "lac_"
+# Developer tokens made on /account (SPEC §14): they manage the owner's apps, never chat.
+DEVELOPER_TOKEN_PREFIX = "ldt_"
 
 
 def new_secret(prefix: str, nbytes: int = 32) -> str:

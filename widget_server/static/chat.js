@@ -46,6 +46,7 @@
     failedGeneric: "Something went wrong: ",
     you: "You",
     assistant: "Assistant",
+    sources: "Sources",
   };
 
   // ------------------------------------------------------------------ DOM
@@ -563,13 +564,34 @@
     else if (message.status === "in_progress") body.append(el("span", { class: "note", text: S.thinking }));
     body.querySelectorAll("pre").forEach(addCodeCopy);
     if (message.status === "stopped") body.append(el("p", { class: "note", text: S.stopped }));
-    var old = node.querySelector(".actions");
-    if (old) old.remove();
+    node.querySelectorAll(".actions, .sources").forEach(function (old) {
+      old.remove();
+    });
     if (message.status === "in_progress") return;
     if (message.status === "failed") {
       body.append(el("p", { class: "note error-note", text: S.failed }));
     }
+    if (message.sources && message.sources.length) node.append(sourceList(message.sources));
     node.append(actions(message));
+  }
+
+  /** The knowledge-base passages an answer was given (SPEC §15), as plain text. */
+  function sourceList(sources) {
+    return el("details", { class: "sources" }, [
+      el("summary", { text: S.sources + " (" + sources.length + ")" }),
+      el(
+        "ol",
+        {},
+        sources.map(function (source) {
+          // Saved messages keep their sources as given: not always our objects.
+          var item = source && typeof source === "object" ? source : { filename: source };
+          return el("li", {}, [
+            el("strong", { text: String(item.filename || item.context_id || "") }),
+            el("span", { class: "note", text: item.snippet ? " " + item.snippet : "" }),
+          ]);
+        })
+      ),
+    ]);
   }
 
   function addCodeCopy(pre) {

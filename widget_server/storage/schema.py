@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -71,6 +72,13 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("preferences", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # The profile on /account (SPEC §15 "user_information"): every field optional.
+    Column("age", Integer, nullable=True),
+    Column("sex", String(40), nullable=True),
+    Column("language", String(60), nullable=True),
+    Column("location", String(120), nullable=True),
+    Column("occupation", String(120), nullable=True),
+    Column("industry", String(120), nullable=True),
 )
 
 wallets = Table(
@@ -223,6 +231,23 @@ refresh_tokens = Table(
     Index("ix_refresh_tokens_grant_id", "grant_id"),
 )
 
+# Developer tokens made on /account (SPEC §14): they manage their owner's apps through
+# /v1/apps and can't chat. Shown once; kept as a SHA-256 digest. A revoked one stays (so
+# its refusal can say why) until the user is deleted.
+developer_tokens = Table(
+    "developer_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),  # null: until revoked
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_developer_tokens_user_id", "user_id"),
+)
+
 # One row per running server process, its heartbeat kept fresh (storage/heartbeat.py):
 # what a process holds is its own, and a process whose heartbeat stopped is dead.
 server_processes = Table(
@@ -368,17 +393,98 @@ idempotency_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# ---------------------------------------------------------------- user context (SPEC §15)
+
+# What a user's questions of one UTC day add up to (context/history.py): counts only, never
+# the questions' text. Days older than 90 are deleted.
+user_context_days = Table(
+    "user_context_days",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("questions", Integer, nullable=False, server_default="0"),
+    Column("chars", BigInteger, nullable=False, server_default="0"),
+    # JSON: {"topics": {word: n}, "intents": {name: n}, "languages": {code: n}}
+    Column("counts", Text, nullable=False, server_default="{}"),
+)
+
+# The summary given to the model as [User Context], recomputed from the days at most every
+# LEGION_USER_CONTEXT_REFRESH seconds, and only when questions came since (``pending``).
+user_context = Table(
+    "user_context",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("summary", Text, nullable=True),  # JSON, null until first computed
+    Column("computed_at", UTCDateTime, nullable=False),
+    Column("pending", Boolean, nullable=False, server_default=false()),
+    Index("ix_user_context_pending_computed_at", "pending", "computed_at"),
+)
+
+
+# ---------------------------------------------------------------- knowledge base (SPEC §15)
+
+knowledge_documents = Table(
+    "knowledge_documents",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),  # ctx_...
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),  # pdf, docx, pptx, text, markdown
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),  # why it failed, for its owner
+    Column("pages", Integer, nullable=True),
+    Column("chunk_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # While processing: the server process doing it (storage/heartbeat.py).
+    Column("process_id", String(32), nullable=True),
+    CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status_known"),
+    Index("ix_knowledge_documents_app_id_pk", "app_id", "pk"),
+    Index("ix_knowledge_documents_status_process_id", "status", "process_id"),
+)
+
+# A document's text in chunks of about 1000 tokens, each with its embedding (float32
+# little-endian, knowledge/embedding.py); ``pk`` is the full-text index's rowid.
+knowledge_chunks = Table(
+    "knowledge_chunks",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "document_pk",
+        Integer,
+        ForeignKey("knowledge_documents.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("app_id", Integer, ForeignKey("apps.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("embedding", LargeBinary, nullable=False),
+    Index("ix_knowledge_chunks_app_id_pk", "app_id", "pk"),
+    Index("ix_knowledge_chunks_document_pk", "document_pk"),
+)
+
 # The full-text index of messages is dialect-specific, so migrations keep it (and the
 # schema comparison leaves it alone): an FTS5 table fed by triggers on SQLite, a generated
 # tsvector column with a GIN index on PostgreSQL.
+# The knowledge base's chunks are indexed the same way.
 SEARCH_INDEX_TABLE = "messages_fts"
+KNOWLEDGE_INDEX_TABLE = "knowledge_chunks_fts"
 SEARCH_VECTOR_COLUMN = "search_vector"
 
 
 def is_search_index_object(name: str | None, type_: str) -> bool:
-    """For schema comparison: the search index's own tables, column and index."""
+    """For schema comparison: the search indexes' own tables, columns and indexes."""
     if not name:
         return False
     if type_ == "table":
-        return name == SEARCH_INDEX_TABLE or name.startswith(SEARCH_INDEX_TABLE + "_")
-    return name in (SEARCH_VECTOR_COLUMN, "ix_messages_search_vector")
+        return any(
+            name == table or name.startswith(table + "_")
+            for table in (SEARCH_INDEX_TABLE, KNOWLEDGE_INDEX_TABLE)
+        )
+    return name in (
+        SEARCH_VECTOR_COLUMN,
+        "ix_messages_search_vector",
+        "ix_knowledge_chunks_search_vector",
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from .. import __version__
 from ..conversations.openapi import conversation_paths, conversation_schemas
+from ..devapi.openapi import developer_paths, developer_schemas
+from ..knowledge.openapi import knowledge_paths, knowledge_schemas
 
 
 def _error(description: str, schema: str) -> dict:
@@ -64,8 +66,8 @@ def openapi_document(server_url: str) -> dict:
         "info": {
             "title": "Legion widget server",
             "version": __version__,
-            "description": "OAuth 2 for public clients, an OpenAI-compatible chat API, and "
-            "conversations kept on the server.",
+            "description": "OAuth 2 for public clients, an OpenAI-compatible chat API, "
+            "conversations kept on the server, and the developer API for managing apps.",
         },
         "servers": [{"url": server_url}],
         "paths": {
@@ -147,11 +149,15 @@ def openapi_document(server_url: str) -> dict:
                 "get": {"summary": "Liveness", "responses": {"200": {"description": "ok"}}}
             },
             **conversation_paths(conversation_errors),
+            **developer_paths(_error),
+            **knowledge_paths(_error),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 **conversation_schemas(),
+                **developer_schemas(),
+                **knowledge_schemas(),
                 "OAuthError": {
                     "type": "object",
                     "required": ["error", "error_description"],

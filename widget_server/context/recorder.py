@@ -1,0 +1,115 @@
+"""Counting every question off the request path, and refreshing the summaries.
+
+A request only hands its question to :meth:`QuestionRecorder.record` (no I/O). A task of
+the process reduces the questions that came in the last second to counts
+(``context/signals.py``) and adds them to their day rows in one transaction, however many
+questions and users there were. Another task, every minute at most, recomputes the
+summaries whose user asked something since and whose last computation is at least
+``LEGION_USER_CONTEXT_REFRESH`` (5 minutes) old.
+
+A process that dies loses at most its last second of questions (counts, never text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from ..clock import utcnow
+from ..storage import Database
+from . import history
+from .history import DayTally
+from .signals import signals_of
+
+log = logging.getLogger("widget_server.context")
+
+FLUSH_INTERVAL_S = 1.0
+MAX_WAITING = 20_000  # questions held in memory before new ones are dropped
+MAX_QUESTION_CHARS = 4000  # what is read of a question: enough for its topics and intent
+MAX_SWEEP_INTERVAL_S = 60.0
+
+
+class QuestionRecorder:
+    def __init__(self, db: Database, refresh_s: float) -> None:
+        self.db = db
+        self.refresh = timedelta(seconds=refresh_s)
+        self._waiting: list[tuple[int, str, datetime]] = []
+        self._arrived = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._dropped = 0
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._flush_forever()), loop.create_task(self._sweep())]
+
+    def record(self, user_id: int, question: str) -> None:
+        """Count this question for the user (later, in the background)."""
+        if not question.strip():
+            return
+        if len(self._waiting) >= MAX_WAITING:
+            self._dropped += 1
+            return
+        self._waiting.append((user_id, question[:MAX_QUESTION_CHARS], utcnow()))
+        self._arrived.set()
+
+    def forget(self, user_id: int) -> None:
+        """Drop the user's questions not yet written (they cleared their history)."""
+        self._waiting = [entry for entry in self._waiting if entry[0] != user_id]
+
+    async def flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        self._arrived.clear()
+        if self._dropped:
+            log.warning("dropped %d questions from user context: too many waiting", self._dropped)
+            self._dropped = 0
+        if not waiting:
+            return
+        tallies: dict[tuple[int, str], DayTally] = {}
+        for user_id, question, at in waiting:
+            key = (user_id, history.day_of(at))
+            tallies.setdefault(key, DayTally()).add(signals_of(question))
+        now = utcnow()
+        await self.db.write(lambda conn: history.record_tallies(conn, tallies, now))
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._arrived.wait()
+            await asyncio.sleep(FLUSH_INTERVAL_S)  # questions of this second go together
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("could not record questions for user context")
+
+    async def refresh_due(self) -> int:
+        """Recompute the summaries that are due; returns how many."""
+        now = utcnow()
+        due = await self.db.read_call(lambda conn: history.due_users(conn, now, self.refresh))
+        for start in range(0, len(due), history.REFRESH_BATCH):
+            batch = due[start : start + history.REFRESH_BATCH]
+            await self.db.write(
+                lambda conn, batch=batch: history.refresh_summaries(conn, batch, now)
+            )
+        return len(due)
+
+    async def _sweep(self) -> None:
+        interval = min(MAX_SWEEP_INTERVAL_S, self.refresh.total_seconds() / 2)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh_due()
+            except Exception:
+                log.exception("could not refresh user context summaries")
+
+    async def close(self) -> None:
+        """Stop, writing what is still waiting."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        try:
+            await self.flush()
+        except Exception:
+            log.exception("could not record the last questions for user context")
