@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -262,3 +263,43 @@ def test_purge_removes_long_dead_grants_with_their_tokens_and_keeps_live_ones(
     assert remaining_grants == 1
     assert site.refresh(alive["refresh_token"]).status_code == 200
     assert site.refresh(dead["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+async def _writes_queued_together(url: str) -> tuple[list, list[str]]:
+    """Five writes queued at once (on SQLite, one batch on the writer thread): the third
+    inserts a row and then fails."""
+    db = Database(url)
+    try:
+        await upgrade(db)
+
+        def insert_note(name: str, fail: bool = False):
+            def work(conn):
+                conn.execute(
+                    text("INSERT INTO server_settings (key, value) VALUES (:key, 'x')"),
+                    {"key": name},
+                )
+                if fail:
+                    raise ValueError(f"{name} failed after writing")
+                return name
+
+            return work
+
+        outcomes = await asyncio.gather(
+            *(db.write(insert_note(f"batch-{i}", fail=i == 2)) for i in range(5)),
+            return_exceptions=True,
+        )
+        async with db.read() as conn:
+            rows = await conn.execute(
+                text("SELECT key FROM server_settings WHERE key LIKE 'batch-%'")
+            )
+            kept = sorted(row.key for row in rows)
+        return outcomes, kept
+    finally:
+        await db.dispose()
+
+
+def test_writes_queued_together_succeed_or_fail_each_on_its_own(database):
+    outcomes, kept = run_async(_writes_queued_together(database.url))
+    assert outcomes[:2] == ["batch-0", "batch-1"] and outcomes[3:] == ["batch-3", "batch-4"]
+    assert isinstance(outcomes[2], ValueError)
+    assert kept == ["batch-0", "batch-1", "batch-3", "batch-4"]  # the failed one left nothing

@@ -216,14 +216,17 @@ def _run_batch(db: Database, batch) -> list[tuple[bool, object]]:
     outcomes: list[tuple[bool, object]] = []
     with conn.begin():
         for work, _ in batch:
-            savepoint = conn.begin_nested()
+            # Plain SQL savepoints: SQLAlchemy's begin_nested() made a batched unit cost
+            # more than a unit alone. SQLAlchemy's own transaction is left as it was.
+            _driver_execute(conn, "SAVEPOINT legion_unit")
             try:
                 value = work(conn)
             except Exception as error:
-                savepoint.rollback()
+                _driver_execute(conn, "ROLLBACK TO legion_unit")
+                _driver_execute(conn, "RELEASE legion_unit")
                 outcomes.append((False, error))
             else:
-                savepoint.commit()
+                _driver_execute(conn, "RELEASE legion_unit")
                 outcomes.append((True, value))
     return outcomes
 
@@ -243,4 +246,14 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn) -> None:
         mode = conn.get_execution_options().get("legion_sqlite_begin", "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        _driver_execute(conn, f"BEGIN {mode}")
+
+
+def _driver_execute(conn: Connection, sql: str) -> None:
+    """A transaction-control statement straight to the driver: through SQLAlchemy's
+    execution machinery it cost more than the statements it brackets (issue 14)."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
