@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -227,6 +228,23 @@ async def slow_streams(session, target: Target, pid: int, count: int) -> dict:
 # ------------------------------------------------------------------ orchestration
 
 
+def start_profiler(path: Path | None, pid: int) -> subprocess.Popen | None:
+    """py-spy sampling the gateway (its Python frames and, with --native, its C calls)
+    while the streams run (--profile FILE: py-spy's raw format, one stack per line)."""
+    if path is None:
+        return None
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250"]
+    return subprocess.Popen([*command, "--output", str(path)], stdout=subprocess.DEVNULL)
+
+
+def stop_profiler(profiler: subprocess.Popen | None, path: Path | None) -> None:
+    if profiler is None:
+        return
+    profiler.send_signal(signal.SIGINT)  # py-spy writes its file when interrupted
+    profiler.wait(30)
+    print(f"profile: {path} (top entries: python bench/profile_top.py {path})", flush=True)
+
+
 def raise_fd_limit() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -326,6 +344,7 @@ async def run(
             results["concurrency"].append(row)
             print("concurrency", row, flush=True)
         results["streams"] = []
+        profiler = start_profiler(args.profile, server.process.pid)
         for count in args.streams:
             row = {"streams": count}
             for target in targets:
@@ -335,6 +354,7 @@ async def run(
                 await asyncio.sleep(1)
             results["streams"].append(row)
             print("streams", row, flush=True)
+        stop_profiler(profiler, args.profile)
         if args.slow:
             results["slow_streams"] = await slow_streams(
                 session, gateway, server.process.pid, args.slow
@@ -427,6 +447,9 @@ def main() -> int:
     parser.add_argument("--pin", type=int, default=None, help="run relay and gateway on CPU")
     parser.add_argument("--postgres", action="store_true", help="the gateway on PostgreSQL")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
+    parser.add_argument(
+        "--profile", type=Path, help="record the gateway with py-spy during the streams"
+    )
     parser.add_argument(
         "--before", type=Path, help="also measure the gateway of this checkout (a git worktree)"
     )

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.conversations import ChatClient
+from tests.support.databases import run_async
 from tests.support.documents import (
     FILLER_TOPICS,
     damaged_pdf,
@@ -481,7 +482,7 @@ async def _cache_rules(url: str) -> None:
 
 
 def test_an_apps_vectors_and_results_are_kept_a_minute_and_then_rechecked(tmp_path):
-    asyncio.run(_cache_rules(f"sqlite:///{tmp_path / 'cache.db'}"))
+    run_async(_cache_rules(f"sqlite:///{tmp_path / 'cache.db'}"))
 
 
 def test_openapi_describes_the_knowledge_base_routes(kb_server):

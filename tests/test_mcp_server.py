@@ -12,6 +12,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from tests.support.databases import in_own_loop
 from tests.support.developer_api import LEGION, new_developer
 from tests.support.server import free_port
 
@@ -64,6 +65,7 @@ async def refused(session: ClientSession, tool: str, **arguments) -> str:
     return result.content[0].text.lower()
 
 
+@in_own_loop
 async def test_it_lists_the_nine_tools_each_with_an_input_schema(developer, tmp_path):
     async with mcp_session(server_env(developer, tmp_path)) as session:
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
@@ -86,6 +88,7 @@ async def test_it_lists_the_nine_tools_each_with_an_input_schema(developer, tmp_
     assert tools["legion_list_oauth_apps"].annotations.readOnlyHint is True
 
 
+@in_own_loop
 async def test_each_tool_does_its_call(developer, tmp_path):
     async with mcp_session(server_env(developer, tmp_path)) as session:
         assert (await call(session, "legion_list_oauth_apps"))["data"] == []
@@ -135,6 +138,7 @@ async def test_each_tool_does_its_call(developer, tmp_path):
     ]
 
 
+@in_own_loop
 async def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(developer, tmp_path):
     async with mcp_session(server_env(developer, tmp_path)) as session:
         app = developer.create_app()
@@ -170,6 +174,7 @@ async def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(develo
         assert [a["client_id"] for a in listed["data"]] == [app["client_id"]]
 
 
+@in_own_loop
 async def test_another_users_app_is_not_found(developer, tmp_path, gateway_sqlite, unique_email):
     theirs = new_developer(gateway_sqlite, unique_email("other")).create_app()
     async with mcp_session(server_env(developer, tmp_path)) as session:
@@ -177,6 +182,7 @@ async def test_another_users_app_is_not_found(developer, tmp_path, gateway_sqlit
             assert "not_found" in await refused(session, tool, client_id=theirs["client_id"])
 
 
+@in_own_loop
 async def test_token_and_server_problems_are_tool_errors(developer, tmp_path):
     no_token = server_env(developer, tmp_path)
     del no_token["LEGION_ACCESS_TOKEN"]
@@ -194,6 +200,7 @@ async def test_token_and_server_problems_are_tool_errors(developer, tmp_path):
         assert "cannot reach" in await refused(session, "legion_get_api_docs")
 
 
+@in_own_loop
 async def test_it_uses_the_credentials_of_legion_login(developer, tmp_path):
     from tests.support.developer_api import cli_login_tokens
 

@@ -6,7 +6,6 @@ flag off)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import timedelta
@@ -16,6 +15,7 @@ from sqlalchemy import insert
 
 from tests.fakes.fixtures import REDIRECT_URI, connect_again
 from tests.support.conversations import ChatClient
+from tests.support.databases import in_own_loop, run_async
 from tests.support.knowledge import ask, new_owner, serve, system_text
 from tests.support.oauth import form_with_action
 from widget_server.clock import utcnow
@@ -263,7 +263,7 @@ async def _summary_rules(url: str) -> None:
 def test_a_summary_is_recomputed_at_most_once_an_interval_and_only_after_new_questions(
     tmp_path,
 ):
-    asyncio.run(_summary_rules(f"sqlite:///{tmp_path / 'rules.db'}"))
+    run_async(_summary_rules(f"sqlite:///{tmp_path / 'rules.db'}"))
 
 
 class _NoDatabase:
@@ -271,6 +271,7 @@ class _NoDatabase:
         raise AssertionError(f"the database was used ({name}) with every flag off")
 
 
+@in_own_loop
 async def test_every_flag_off_and_no_context_ids_means_no_look_up_at_all():
     base = KnowledgeBase(_NoDatabase(), "process")
     request = ChatRequest(messages=[{"role": "user", "content": "Hi"}], **OFF)

@@ -7,6 +7,7 @@ it); each test server gets its own database, dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import secrets
 import tempfile
@@ -79,6 +80,17 @@ def drop_pg_database(url: str) -> None:
 def new_sqlite_url(directory: Path | None = None) -> str:
     directory = directory or Path(tempfile.mkdtemp(prefix="legion-db-"))
     return f"sqlite:///{directory / 'legion.db'}"
+
+
+def in_own_loop(test):
+    """An ``async def`` test run by :func:`run_async`: pytest-asyncio's runner can't start
+    where a browser module of the same worker left Playwright's loop running."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return run_async(test(*args, **kwargs))
+
+    return run
 
 
 class TestDatabase:
