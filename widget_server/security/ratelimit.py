@@ -1,4 +1,9 @@
-"""Fixed-window request counters, in process memory or shared through Redis.
+"""Request counters over a sliding window, in process memory or shared through Redis.
+
+Each window counts in fixed slots, and a request is weighed against this slot's count plus
+the share of the previous slot's that still lies within one window of now (the usual
+sliding-window estimate). Plain fixed windows let a client send twice the limit across a
+slot boundary.
 
 One process needs nothing more than memory; several workers or hosts set
 ``LEGION_REDIS_URL`` so that a limit means the same thing whichever worker answers.
@@ -21,8 +26,24 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
+def sliding_wait(
+    limit: int, count: int, previous: int, now: float, window_s: int
+) -> float | None:
+    """The seconds until one more request would be within ``limit``, given this slot's
+    ``count`` (this request included) and the previous slot's; None when this one is."""
+    start = (now // window_s) * window_s
+    elapsed = (now - start) / window_s
+    if count + previous * (1 - elapsed) <= limit:
+        return None
+    if count < limit and previous:  # later in this slot, as the previous one fades
+        at = start + window_s * (1 - (limit - count - 1) / previous)
+    else:  # in the next slot, as this one fades
+        at = start + window_s * (2 - max(limit - 1, 0) / count)
+    return max(at - now, 0.001)
+
+
 class MemoryRateLimiter:
-    """Counters for one process. A window's counters are dropped when the next one starts."""
+    """Counters for one process; slots older than the previous one are dropped."""
 
     def __init__(self, clock=time.monotonic) -> None:
         self._clock = clock
@@ -36,13 +57,12 @@ class MemoryRateLimiter:
         slot = int(now // window_s)
         if self._current_slot.get(window_s) != slot:
             self._current_slot[window_s] = slot
-            for stale in [k for k in self._counts if k[0] == window_s and k[1] < slot]:
+            for stale in [k for k in self._counts if k[0] == window_s and k[1] < slot - 1]:
                 del self._counts[stale]
         count = self._counts.get((window_s, slot, key), 0) + 1
         self._counts[(window_s, slot, key)] = count
-        if count > limit:
-            return max((slot + 1) * window_s - now, 0.001)
-        return None
+        previous = self._counts.get((window_s, slot - 1, key), 0)
+        return sliding_wait(limit, count, previous, now, window_s)
 
     async def close(self) -> None:
         self._counts.clear()
@@ -65,11 +85,10 @@ class RedisRateLimiter:
         redis_key = f"{self._prefix}{key}:{window_s}:{slot}"
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(redis_key)
-            pipe.expire(redis_key, window_s + 1)
-            count, _ = await pipe.execute()
-        if count > limit:
-            return max((slot + 1) * window_s - now, 0.001)
-        return None
+            pipe.expire(redis_key, 2 * window_s + 1)  # the next slot still weighs it
+            pipe.get(f"{self._prefix}{key}:{window_s}:{slot - 1}")
+            count, _, previous = await pipe.execute()
+        return sliding_wait(limit, count, int(previous or 0), now, window_s)
 
     async def close(self) -> None:
         await self._redis.aclose()
