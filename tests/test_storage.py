@@ -7,12 +7,13 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import bindparam, insert, literal, text, update
 
 from tests.support.databases import TestDatabase, run_async
 from tests.support.developer_api import Developer, cli_login_tokens, make_token
@@ -20,8 +21,9 @@ from tests.support.fixtures import require_backend
 from tests.support.oauth import DEFAULT_PASSWORD, new_site, pkce_pair
 from tests.support.server import REPO_ROOT, ServerProcess
 from widget_server.storage import Database
+from widget_server.storage.hot import HotStatement
 from widget_server.storage.migrate import head_revision, upgrade
-from widget_server.storage.schema import is_search_index_object, metadata
+from widget_server.storage.schema import is_search_index_object, metadata, users
 
 
 async def _schema_differences(url: str) -> list:
@@ -303,3 +305,61 @@ def test_writes_queued_together_succeed_or_fail_each_on_its_own(database):
     assert outcomes[:2] == ["batch-0", "batch-1"] and outcomes[3:] == ["batch-3", "batch-4"]
     assert isinstance(outcomes[2], ValueError)
     assert kept == ["batch-0", "batch-1", "batch-3", "batch-4"]  # the failed one left nothing
+
+
+async def _stored_by_hot_and_plain(url: str) -> tuple[list, int, int]:
+    """The same INSERT through HotStatement and through SQLAlchemy, then an UPDATE with a
+    literal in it: the rows as stored, and the row counts."""
+    moment = datetime(2026, 12, 5, 16, 0, 1, 234567, tzinfo=UTC)
+    db = Database(url)
+    try:
+        await upgrade(db)
+        hot = HotStatement(insert(users))
+        older = HotStatement(
+            update(users)
+            .where(users.c.created_at < bindparam("before"))
+            .values(preferences=literal("old"))
+        )
+
+        def work(conn):
+            row = {"email": "hot@example.com", "password_hash": "x", "created_at": moment}
+            inserted = hot.execute(conn, row)
+            conn.execute(insert(users), {**row, "email": "plain@example.com"})
+            changed = older.execute(conn, {"before": moment + timedelta(seconds=1)})
+            return inserted, changed
+
+        inserted, changed = await db.write(work)
+        async with db.read() as conn:
+            rows = await conn.execute(
+                text("SELECT email, CAST(created_at AS TEXT) AS at, preferences FROM users")
+            )
+            stored = sorted(tuple(row) for row in rows)
+        return stored, inserted, changed
+    finally:
+        await db.dispose()
+
+
+def test_hot_statements_store_exactly_what_sqlalchemy_stores(database):
+    stored, inserted, changed = run_async(_stored_by_hot_and_plain(database.url))
+    (hot_email, hot_at, hot_prefs), (plain_email, plain_at, plain_prefs) = stored
+    assert (hot_email, plain_email) == ("hot@example.com", "plain@example.com")
+    assert hot_at == plain_at  # the same date format (SQLite compares them as text)
+    assert hot_prefs == plain_prefs == "old"
+    assert (inserted, changed) == (1, 2)
+
+
+def test_a_hot_statement_refuses_a_missing_parameter(tmp_path):
+    """On SQLite it compiles the statement itself, so it must refuse what SQLAlchemy would
+    (PostgreSQL's statements go to SQLAlchemy as they are)."""
+
+    async def attempt():
+        db = Database(f"sqlite:///{tmp_path / 'hot.db'}")
+        try:
+            await upgrade(db)
+            statement = HotStatement(update(users).values(preferences=bindparam("prefs")))
+            return await db.write(lambda conn: statement.execute(conn, {}))
+        finally:
+            await db.dispose()
+
+    with pytest.raises(TypeError, match="prefs"):
+        run_async(attempt())

@@ -39,6 +39,7 @@ from sqlalchemy import (
 from ..clock import month_key, utcnow
 from ..storage import Database
 from ..storage.heartbeat import forget_dead_processes, is_dead_process
+from ..storage.hot import HotStatement
 from ..storage.schema import reservations, wallets
 
 
@@ -84,7 +85,7 @@ def _hold_statement(guard: ColumnElement[bool] | None):
     ]
     if guard is not None:
         conditions.append(guard)
-    return (
+    return HotStatement(
         update(wallets)
         .where(and_(*conditions))
         .values(
@@ -93,9 +94,11 @@ def _hold_statement(guard: ColumnElement[bool] | None):
     )
 
 
-_INSERT_RESERVATION = insert(reservations)
-DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("reservation_id"))
-_UNHOLD = (
+_INSERT_RESERVATION = HotStatement(insert(reservations))
+DELETE_RESERVATION = HotStatement(
+    delete(reservations).where(reservations.c.id == bindparam("reservation_id"))
+)
+_UNHOLD = HotStatement(
     update(wallets)
     .where(wallets.c.user_id == bindparam("release_user"))
     .values(
@@ -131,8 +134,7 @@ def reserve(
         "hold_now": now,
         **(guard_params or {}),
     }
-    result = conn.execute(_hold_statement(guard), params)
-    if result.rowcount != 1:
+    if _hold_statement(guard).execute(conn, params) != 1:
         # A dead token outranks an empty wallet (401/403 before 402, SPEC §5.2).
         if guard is not None and not conn.execute(select(guard), params).scalar():
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
@@ -140,8 +142,8 @@ def reserve(
     if amount_micros == 0:
         return Reservation(None, user_id, 0)
     reservation_id = secrets.token_hex(16)
-    conn.execute(
-        _INSERT_RESERVATION,
+    _INSERT_RESERVATION.execute(
+        conn,
         {
             "id": reservation_id,
             "user_id": user_id,
@@ -212,11 +214,10 @@ def release_in(conn: Connection, reservation: Reservation) -> bool:
     """Delete the reservation and un-hold its amount; False if it was already released."""
     if reservation.id is None:
         return True
-    deleted = conn.execute(DELETE_RESERVATION, {"reservation_id": reservation.id})
-    if deleted.rowcount != 1:
+    if DELETE_RESERVATION.execute(conn, {"reservation_id": reservation.id}) != 1:
         return False
-    conn.execute(
-        _UNHOLD,
+    _UNHOLD.execute(
+        conn,
         {
             "release_user": reservation.user_id,
             "release_amount": reservation.amount_micros,

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 
 from ..clock import month_key, utcnow
 from ..storage import Database
+from ..storage.hot import HotStatement
 from ..storage.schema import transactions, wallets
 from .pricing import Charge, cap
 from .reservations import (
@@ -46,7 +47,7 @@ async def settle(
     return await db.write(lambda conn: settle_in(conn, reservation, charge, entry))
 
 
-_CHARGE_WALLET = (
+_CHARGE_WALLET = HotStatement(
     # One statement: un-hold the reservation, take the charge, count the month.
     update(wallets)
     .where(wallets.c.user_id == bindparam("settle_user"))
@@ -59,7 +60,7 @@ _CHARGE_WALLET = (
         updated_at=bindparam("settle_now"),
     )
 )
-_INSERT_LEDGER_ROW = insert(transactions)
+_INSERT_LEDGER_ROW = HotStatement(insert(transactions))
 
 
 def settle_in(
@@ -68,18 +69,17 @@ def settle_in(
     now = utcnow()
     month = month_key(now)
     held = reservation.amount_micros
-    if reservation.id is not None:
-        deleted = conn.execute(DELETE_RESERVATION, {"reservation_id": reservation.id})
-        if deleted.rowcount != 1:
-            held = 0  # released as stale while the completion ran: nothing is held now
+    deleting = {"reservation_id": reservation.id}
+    if reservation.id is not None and DELETE_RESERVATION.execute(conn, deleting) != 1:
+        held = 0  # released as stale while the completion ran: nothing is held now
     if charge.total_micros > held:
         # Beyond the hold, only what is free (this transaction holds the row meanwhile).
         room = room_beyond_holds(conn, entry.user_id, month, lock=True)
         charge = cap(charge, held + (room.micros if room else 0))
     total = charge.total_micros
     if total or held:
-        conn.execute(
-            _CHARGE_WALLET,
+        _CHARGE_WALLET.execute(
+            conn,
             {
                 "settle_user": entry.user_id,
                 "settle_held": held,
@@ -88,8 +88,8 @@ def settle_in(
                 "settle_now": now,
             },
         )
-    conn.execute(
-        _INSERT_LEDGER_ROW,
+    _INSERT_LEDGER_ROW.execute(
+        conn,
         {
             "created_at": now,
             "user_id": entry.user_id,

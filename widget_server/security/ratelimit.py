@@ -26,9 +26,7 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
-def sliding_wait(
-    limit: int, count: int, previous: int, now: float, window_s: int
-) -> float | None:
+def sliding_wait(limit: int, count: int, previous: int, now: float, window_s: int) -> float | None:
     """The seconds until one more request would be within ``limit``, given this slot's
     ``count`` (this request included) and the previous slot's; None when this one is."""
     start = (now // window_s) * window_s
