@@ -5,7 +5,7 @@
 py-spy's raw format is one collapsed stack per line, ``frame;frame;...;frame COUNT``, the
 innermost frame last. Printed: where the samples were taken (self time) and the frames
 that were on the stack (inclusive time) — our own code apart, since that is what the
-gateway adds over the framework.
+gateway adds over the framework. Samples of threads that wait are left out.
 """
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ from collections import Counter
 from pathlib import Path
 
 OURS = "widget_server/"
+# Leaves where a thread waits rather than works: an idle pool thread (blocked in its
+# queue), aiosqlite's thread, the event loop in epoll. Left out, so that shares are of
+# the work done.
+IDLE = {
+    "_worker (thread.py)",
+    "_connection_worker_thread (core.py)",  # aiosqlite
+    "EpollSelector.select (selectors.py)",
+}
 # "function (path/to/file.py:123)" -> "function (file.py)": lines vary within a function.
 FRAME = re.compile(r"^(?P<name>.*?) \((?P<path>[^:)]*)(?::\d+)?\)$")
 
@@ -48,7 +56,9 @@ def main() -> int:
     parser.add_argument("profile", type=Path)
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
-    stacks = read(args.profile)
+    every = read(args.profile)
+    stacks = [(frames, count) for frames, count in every if frames[-1] not in IDLE]
+    idle = sum(count for _, count in every) - sum(count for _, count in stacks)
     total = sum(count for _, count in stacks) or 1
     leaf: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
@@ -59,7 +69,7 @@ def main() -> int:
             inclusive[frame] += count
             if OURS in frame:
                 ours[frame] += count
-    print(f"{total} samples")
+    print(f"{total} samples at work ({idle} more waiting: idle threads, epoll)")
     for title, counter in (
         ("self time (where the samples were taken)", leaf),
         ("inclusive time (on the stack)", inclusive),
