@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import bindparam, insert, literal, text, update
+from sqlalchemy import bindparam, insert, literal, select, text, update
 
 from tests.support.databases import TestDatabase, run_async
 from tests.support.developer_api import Developer, cli_login_tokens, make_token
@@ -329,6 +329,25 @@ async def _stored_by_hot_and_plain(url: str) -> tuple[list, int, int]:
             return inserted, changed
 
         inserted, changed = await db.write(work)
+        by_email = select(users.c.email, users.c.created_at, users.c.age).where(
+            users.c.email == bindparam("email")
+        )
+        hot_select = HotStatement(by_email)
+
+        def both(conn):
+            params = {"email": "hot@example.com"}
+            plain = conn.execute(by_email, params).first()
+            return (
+                dict(hot_select.first(conn, params)),
+                dict(plain._mapping),
+                (hot_select.first(conn, {"email": "nobody@example.com"})),
+            )
+
+        hot_row, plain_row, nothing = await db.write(both)
+        assert (
+            hot_row == plain_row == {"email": "hot@example.com", "created_at": moment, "age": None}
+        )
+        assert nothing is None
         async with db.read() as conn:
             rows = await conn.execute(
                 text("SELECT email, CAST(created_at AS TEXT) AS at, preferences FROM users")

@@ -32,6 +32,7 @@ from ..clock import month_key, utcnow
 from ..context.profile import COLUMNS as PROFILE_COLUMNS
 from ..context.sections import join_sections, user_sections
 from ..errors import ApiError
+from ..storage.hot import HotStatement
 from ..storage.schema import apps, user_context, users
 from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
 from .catalog import Model
@@ -90,7 +91,7 @@ class Held:
 
 # The app's settings and the user's context (preferences, profile, the summary of their
 # questions), read in the hold's own transaction: one statement.
-_CURRENT_SETTINGS = (
+_CURRENT_SETTINGS = HotStatement(
     select(
         apps.c.margin_bp,
         apps.c.default_model,
@@ -158,14 +159,14 @@ async def _reserve_uncancelled(
     settings_params = {"now_user": caller.user_id, "now_app": caller.app.id}
 
     def work(conn: Connection) -> Held:
-        settings = conn.execute(_CURRENT_SETTINGS, settings_params).first()
+        settings = _CURRENT_SETTINGS.first(conn, settings_params)
         if settings is None:  # the app was deleted: so are its tokens
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
-        margin_bp, default_model = settings.margin_bp, settings.default_model
+        margin_bp, default_model = settings["margin_bp"], settings["default_model"]
         current = plan
         if not request.model and default_model != plan.app_default_model:
             current = plan_call(gateway, request, default_model)  # may raise its 404
-        context = join_sections(user_sections(request, settings._mapping), knowledge)
+        context = join_sections(user_sections(request, settings), knowledge)
         amount = worst_case_micros(current.model, request, context, current.max_tokens, margin_bp)
         reservation = reserve(
             conn,

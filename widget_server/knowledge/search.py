@@ -138,12 +138,12 @@ class KnowledgeSearch:
         """The knowledge for ``question``: nothing when the app has no ready document (or
         none of ``context_ids`` is one of them), or the question no word of meaning (a
         greeting), without reading anything more."""
+        index = await self.index(app_id)  # first: most apps have no documents
+        if index.empty:
+            return NO_KNOWLEDGE
         question = question.strip()[:MAX_QUERY_CHARS]
         words = search_words(question)
         if not words:
-            return NO_KNOWLEDGE
-        index = await self.index(app_id)
-        if index.empty:
             return NO_KNOWLEDGE
         key = (app_id, question, tuple(sorted(set(context_ids))), mode)
         cached = self._results.fresh(key)

@@ -9,7 +9,8 @@ compiled once per set of parameter names, its values go through the same type pr
 (dates stored exactly as SQLAlchemy stores them), and it runs on the connection's own
 DBAPI cursor inside the caller's transaction. On PostgreSQL it runs as any statement.
 
-Only for statements whose result is a row count (INSERT, UPDATE, DELETE).
+For statements whose result is a row count (INSERT, UPDATE, DELETE: :meth:`execute`) or
+one row (a SELECT: :meth:`first`).
 """
 
 from __future__ import annotations
@@ -28,11 +29,36 @@ class HotStatement:
         self.statement = statement
         self._compiled: dict[frozenset[str], _Compiled] = {}
         self._fixed: dict[frozenset[str], dict[str, Any]] = {}
+        self._result: tuple[tuple[str, Callable | None], ...] | None = None
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run it with ``params`` in ``conn``'s transaction; the number of rows it changed."""
         if conn.dialect.name != "sqlite":
             return conn.execute(self.statement, params).rowcount
+        cursor = self._run(conn, params)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """A SELECT's first row, by column name (None when there is none)."""
+        if conn.dialect.name != "sqlite":
+            row = conn.execute(self.statement, params).first()
+            return None if row is None else row._mapping
+        cursor = self._run(conn, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return {
+            name: value if process is None else process(value)
+            for (name, process), value in zip(self._columns(conn), row, strict=True)
+        }
+
+    def _run(self, conn: Connection, params: Mapping[str, Any]):
         sql, names, processors = self._compiled.get(frozenset(params)) or self._compile(
             conn, params
         )
@@ -44,11 +70,21 @@ class HotStatement:
             for name, process in zip(names, processors, strict=True)
         ]
         cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(sql, values)
-            return cursor.rowcount
-        finally:
-            cursor.close()
+        cursor.execute(sql, values)
+        return cursor
+
+    def _columns(self, conn: Connection) -> tuple[tuple[str, Callable | None], ...]:
+        """A SELECT's column names with their result processors, found once."""
+        if self._result is None:
+            dialect = conn.dialect
+            self._result = tuple(
+                (
+                    column.key,
+                    column.type.dialect_impl(dialect).result_processor(dialect, None),
+                )
+                for column in self.statement.selected_columns
+            )
+        return self._result
 
     def _compile(self, conn: Connection, params: Mapping[str, Any]) -> _Compiled:
         dialect = conn.dialect
