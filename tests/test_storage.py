@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -382,3 +384,63 @@ def test_a_hot_statement_refuses_a_missing_parameter(tmp_path):
 
     with pytest.raises(TypeError, match="prefs"):
         run_async(attempt())
+
+
+async def _inline_writes(path: Path) -> dict:
+    db = Database(f"sqlite:///{path}")
+    seen: dict = {}
+    try:
+        await upgrade(db)
+
+        def note(name: str, fail: bool = False):
+            def work(conn):
+                seen[name] = threading.current_thread().name
+                conn.execute(
+                    text("INSERT INTO server_settings (key, value) VALUES (:key, 'x')"),
+                    {"key": name},
+                )
+                if fail:
+                    raise ValueError(name)
+                return name
+
+            return work
+
+        seen["idle"] = await db.write(note("idle-writer"), inline=True)
+        with pytest.raises(ValueError):
+            await db.write(note("failed", fail=True), inline=True)
+        # Another process's writer holds the file's write lock for a while: the inline
+        # write must not wait for it on the event loop.
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def loop_keeps_turning():
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(loop_keeps_turning())
+        writing = asyncio.create_task(db.write(note("locked-elsewhere"), inline=True))
+        await asyncio.sleep(0.3)
+        seen["ticks_while_locked"] = ticks
+        seen["done_while_locked"] = writing.done()
+        other.execute("COMMIT")
+        other.close()
+        await writing
+        ticker.cancel()
+        async with db.read() as conn:
+            rows = await conn.execute(text("SELECT key FROM server_settings"))
+            seen["kept"] = sorted(row.key for row in rows)
+        return seen
+    finally:
+        await db.dispose()
+
+
+def test_an_inline_write_runs_on_the_loop_only_when_nothing_waits(tmp_path):
+    seen = run_async(_inline_writes(tmp_path / "inline.db"))
+    assert not seen["idle-writer"].startswith("sqlite-writer")  # ran right there
+    assert not seen["failed"].startswith("sqlite-writer")
+    assert seen["locked-elsewhere"].startswith("sqlite-writer")  # waited on the writer thread
+    assert not seen["done_while_locked"] and seen["ticks_while_locked"] >= 10
+    assert seen["kept"] == ["idle-writer", "locked-elsewhere"]  # the failed one left nothing

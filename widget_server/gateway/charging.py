@@ -179,7 +179,7 @@ async def _reserve_uncancelled(
         held = Held(reservation, current, margin_bp, context)
         return held if then is None else replace(held, saved=then(conn, held))
 
-    task = asyncio.ensure_future(gateway.db.write(work))
+    task = asyncio.ensure_future(gateway.db.write(work, inline=True))
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
