@@ -331,7 +331,12 @@ async def run(
         )
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=None, sock_read=60)
-    results: dict = {"transport": args.transport, "worker_class": args.worker_class}
+    results: dict = {
+        "transport": args.transport,
+        "worker_class": args.worker_class,
+        "workers": args.workers,
+        "database": "postgresql" if args.postgres else "sqlite",
+    }
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         results["sequential"] = await sequential(session, targets, 200 if args.quick else 1000)
         print("sequential", results["sequential"], flush=True)
@@ -367,7 +372,8 @@ def report(results: dict) -> str:
     seq = results["sequential"]
     lines = [
         f"### Gateway benchmark (transport: {results['transport']}, "
-        f"worker class: {results['worker_class']})",
+        f"worker class: {results['worker_class']}, workers: {results['workers']}, "
+        f"database: {results['database']})",
         "",
         "| one request at a time | direct | relay | gateway | relay added | gateway added "
         "| gateway ÷ relay (added) | goal |",
@@ -382,7 +388,7 @@ def report(results: dict) -> str:
         )
     if "before_p50_ms" in seq:
         lines.append(
-            f"\nThe gateway before (--before), same run: added p50 "
+            f"\nThe second gateway (--before / --before-env), same run: added p50 "
             f"{seq['before_added_p50_ms']:.2f} ms, p99 {seq['before_added_p99_ms']:.2f} ms."
         )
     lines += [
@@ -446,12 +452,21 @@ def main() -> int:
     parser.add_argument("--slow", type=int, default=0, help="slow streams (0: skip)")
     parser.add_argument("--pin", type=int, default=None, help="run relay and gateway on CPU")
     parser.add_argument("--postgres", action="store_true", help="the gateway on PostgreSQL")
+    parser.add_argument("--workers", type=int, default=1, help="the gateway's worker processes")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument(
         "--profile", type=Path, help="record the gateway with py-spy during the streams"
     )
     parser.add_argument(
         "--before", type=Path, help="also measure the gateway of this checkout (a git worktree)"
+    )
+    parser.add_argument(
+        "--before-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="the second gateway's settings (with or without --before), e.g. "
+        "LEGION_WORKER_CLASS=uvloop: shown as 'before'",
     )
     args = parser.parse_args()
     raise_fd_limit()
@@ -467,14 +482,17 @@ def main() -> int:
         "LEGION_CHAT_RATE_LIMIT_PER_USER": "0",
     }
     database = TestDatabase("postgres" if args.postgres else "sqlite")
-    server = ServerProcess(database.url, env=env)
+    server = ServerProcess(database.url, env=env, workers=args.workers)
     servers = [(server, database)]
     before = None
-    if args.before:
-        # Another checkout of the project (git worktree add), first on the import path.
+    if args.before or args.before_env:
+        # Another checkout of the project (git worktree add), first on the import path,
+        # and/or other settings.
         before_database = TestDatabase("postgres" if args.postgres else "sqlite")
-        before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
-        if before_env["LEGION_UPSTREAM_TRANSPORT"] == "httpx-aiohttp":
+        before_env = {**env, **dict(item.split("=", 1) for item in args.before_env)}
+        if args.before:
+            before_env["PYTHONPATH"] = str(args.before.resolve())
+        if args.before and before_env["LEGION_UPSTREAM_TRANSPORT"] == "httpx-aiohttp":
             before_env["LEGION_UPSTREAM_TRANSPORT"] = "aiohttp"  # its name for that stack
         servers.append((ServerProcess(before_database.url, env=before_env), before_database))
     for running, _ in servers:
@@ -483,7 +501,7 @@ def main() -> int:
         running.start()
     try:
         visitor = new_visitor(server, "bench@example.com", credit="100000")
-        if args.before:
+        if len(servers) > 1:
             before_server = servers[1][0]
             old = new_visitor(before_server, "bench@example.com", credit="100000")
             before = (before_server, old.token)

@@ -1,5 +1,6 @@
-"""The three upstream stacks (LEGION_UPSTREAM_TRANSPORT) behave alike: answers, streams,
-failures mapped to the same errors, and a client that leaves closes the provider's stream."""
+"""The three upstream stacks (LEGION_UPSTREAM_TRANSPORT), and the default one on uvloop
+(LEGION_WORKER_CLASS), behave alike: answers, streams, failures mapped to the same errors,
+and a client that leaves closes the provider's stream."""
 
 from __future__ import annotations
 
@@ -9,15 +10,27 @@ from tests.fakes.fixtures import new_visitor, streamed_text
 from tests.support.databases import TestDatabase
 from tests.support.server import ServerProcess, free_port
 
-TRANSPORTS = ["aiohttp", "httpx-aiohttp", "httpx"]
+# Each upstream stack on asyncio, and the default one on uvloop (LEGION_WORKER_CLASS, the
+# `uvloop` extra).
+STACKS = [
+    ("aiohttp", "asyncio"),
+    ("httpx-aiohttp", "asyncio"),
+    ("httpx", "asyncio"),
+    ("aiohttp", "uvloop"),
+]
 
 
-@pytest.fixture(scope="module", params=TRANSPORTS)
+TRANSPORTS = [transport for transport, worker_class in STACKS if worker_class == "asyncio"]
+
+
+@pytest.fixture(scope="module", params=STACKS, ids=["/".join(stack) for stack in STACKS])
 def transport_server(request, fake):
+    transport, worker_class = request.param
     database = TestDatabase("sqlite")
     env = {
         **fake.env,
-        "LEGION_UPSTREAM_TRANSPORT": request.param,
+        "LEGION_UPSTREAM_TRANSPORT": transport,
+        "LEGION_WORKER_CLASS": worker_class,
         "LEGION_UPSTREAM_READ_TIMEOUT": "1",
     }
     with ServerProcess(database.url, env=env) as server:

@@ -124,9 +124,27 @@ def reserve(
     "this access token is still live", so a revocation takes effect at once). Pass a
     pre-built expression with bind parameters, and their values in ``guard_params``.
     ``process_id`` is the heartbeat of the process that will settle it.
+
+    The reservation row is written first and the wallet's row last, so that on PostgreSQL
+    the wallet stays locked only from its UPDATE to the commit: concurrent requests of one
+    user queue on that lock. When the hold is refused, the exception raised undoes the
+    reservation row with the caller's transaction.
     """
     now = now or utcnow()
     month = month_key(now)
+    reservation = Reservation(None, user_id, 0)
+    if amount_micros:
+        reservation = Reservation(secrets.token_hex(16), user_id, amount_micros)
+        _INSERT_RESERVATION.execute(
+            conn,
+            {
+                "id": reservation.id,
+                "user_id": user_id,
+                "amount_micros": amount_micros,
+                "created_at": now,
+                "process_id": process_id,
+            },
+        )
     params = {
         "hold_user": user_id,
         "hold_amount": amount_micros,
@@ -139,20 +157,7 @@ def reserve(
         if guard is not None and not conn.execute(select(guard), params).scalar():
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
         raise _why_refused(conn, user_id, amount_micros, month)
-    if amount_micros == 0:
-        return Reservation(None, user_id, 0)
-    reservation_id = secrets.token_hex(16)
-    _INSERT_RESERVATION.execute(
-        conn,
-        {
-            "id": reservation_id,
-            "user_id": user_id,
-            "amount_micros": amount_micros,
-            "created_at": now,
-            "process_id": process_id,
-        },
-    )
-    return Reservation(reservation_id, user_id, amount_micros)
+    return reservation
 
 
 @dataclass(frozen=True)

@@ -76,18 +76,8 @@ def settle_in(
         # Beyond the hold, only what is free (this transaction holds the row meanwhile).
         room = room_beyond_holds(conn, entry.user_id, month, lock=True)
         charge = cap(charge, held + (room.micros if room else 0))
-    total = charge.total_micros
-    if total or held:
-        _CHARGE_WALLET.execute(
-            conn,
-            {
-                "settle_user": entry.user_id,
-                "settle_held": held,
-                "settle_total": total,
-                "settle_month": month,
-                "settle_now": now,
-            },
-        )
+    # The ledger row before the wallet's UPDATE: on PostgreSQL the wallet stays locked
+    # only from that UPDATE to the commit (one user's concurrent requests queue on it).
     _INSERT_LEDGER_ROW.execute(
         conn,
         {
@@ -105,4 +95,16 @@ def settle_in(
             "total_micros": charge.total_micros,
         },
     )
+    total = charge.total_micros
+    if total or held:
+        _CHARGE_WALLET.execute(
+            conn,
+            {
+                "settle_user": entry.user_id,
+                "settle_held": held,
+                "settle_total": total,
+                "settle_month": month,
+                "settle_now": now,
+            },
+        )
     return charge
