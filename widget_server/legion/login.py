@@ -80,20 +80,31 @@ def _handler(outcome: _Outcome):
                     "This answer is not for the legion login that is waiting. Start again "
                     "from the terminal if needed.",
                 )
+            problem = None
             if params.get("iss") != outcome.issuer:
-                outcome.problem = (
+                problem = (
                     f"the login answer came from {params.get('iss')!r}, not from the server "
                     f"{outcome.issuer!r} (RFC 9207 iss): refused"
                 )
-                return self._answer(400, "Login refused", "The answer came from another server.")
-            outcome.params = params
-            if "error" in params:
-                return self._answer(
-                    200, "Login cancelled", "Nothing was saved. You can close this tab."
+                page = (400, "Login refused", "The answer came from another server.")
+            elif "error" in params:
+                page = (200, "Login cancelled", "Nothing was saved. You can close this tab.")
+            else:
+                page = (
+                    200,
+                    "Logged in to Legion",
+                    "You can close this tab and go back to the terminal.",
                 )
-            return self._answer(
-                200, "Logged in to Legion", "You can close this tab and go back to the terminal."
-            )
+            # The page is written before the outcome is published: once it is, the command
+            # may finish and exit, and this thread (a daemon) with it.
+            try:
+                self._answer(*page)
+            finally:
+                if problem is None:
+                    outcome.params = params
+                else:
+                    outcome.problem = problem
+            return None
 
         def _answer(self, status: int, title: str, text: str) -> None:
             body = _page(title, text)
