@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from e2e.test_developer_browser import AXE, serious_violations
 from tests.support.databases import TestDatabase
 from tests.support.developer_api import LEGION, run_legion
 from tests.support.oauth import DEFAULT_PASSWORD
@@ -176,23 +177,6 @@ def test_a_callback_with_another_state_is_ignored(legion, page, cli_env):
     assert f"Logged in to {legion.url} as {EMAIL}." in stdout
 
 
-AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def _serious_violations(page) -> list[dict]:
-    found = []
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        page.evaluate(AXE.read_text())  # evaluated, not a <script>: the CSP stays strict
-        results = page.evaluate("async () => await axe.run(document)")
-        found += [
-            {"scheme": scheme, "id": v["id"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-            for v in results["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-    return found
-
-
 def test_developer_tokens_on_the_account_page(legion, page, cli_env, tmp_path):
     """Made with the card's form (the token shown once), used by the CLI, revoked there."""
     if not AXE.exists():
@@ -207,7 +191,7 @@ def test_developer_tokens_on_the_account_page(legion, page, cli_env, tmp_path):
     page.get_by_role("button", name="Create token").click()
     token = page.locator("#new-developer-token").inner_text().strip()
     assert token.startswith("ldt_")
-    assert _serious_violations(page) == []
+    assert serious_violations(page) == []
     page.screenshot(path=str(tmp_path / "account-developer-tokens.png"), full_page=True)
 
     env = {**cli_env, "LEGION_ACCESS_TOKEN": token}
