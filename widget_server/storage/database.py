@@ -80,7 +80,9 @@ class Database:
             )
             _install_sqlite_hooks(self._sync_engine)
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-            self._writer_conn: Connection | None = None  # used on the writer thread only
+            # The writer thread's connection; also the loop's, for an inline write while that
+            # thread is idle (never both at once).
+            self._writer_conn: Connection | None = None
             self._read_engine: Engine = create_engine(
                 f"sqlite:///{path}",
                 pool_size=SQLITE_READERS,
