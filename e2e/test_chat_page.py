@@ -54,7 +54,7 @@ def open_chat(context, legion, chat_app, email: str):
     # The description is text, escaped: no <b> element from it.
     expect(page.get_by_text("Cooking ideas <b>fast</b> & simple")).to_be_visible()
     page.get_by_role("button", name="Start chatting").click()
-    expect(page.get_by_label("Message", exact=True)).to_be_visible()
+    expect(page.get_by_label("Message", exact=True)).to_be_editable()  # the script is running
     return page
 
 

@@ -97,6 +97,18 @@ def test_a_resumed_answer_that_failed_shows_the_error(chat):
     expect(chat.replies.last).to_contain_text("Fake")
 
 
+def test_an_answer_that_failed_before_a_reload_still_shows_the_error(chat):
+    """The failure lands while the page is away: the reopened chat replays its events."""
+    chat.send("Break soon [[fake fail=error fail_after=2]]")
+    chat.wait_until_idle()
+    expect(chat.alert).to_contain_text("Something went wrong")
+    chat.page.reload()
+    chat.open()
+    chat.wait_until_idle()
+    expect(chat.alert).to_contain_text("Something went wrong")
+    expect(chat.replies.last).to_contain_text("Fake")
+
+
 def test_stop_after_a_reload_stops_the_answer_on_the_server(chat, legion):
     chat.send(f'Long one [[fake reply="{WORDS}" delay=0.1]]')
     expect(chat.replies.last).to_contain_text("word2")

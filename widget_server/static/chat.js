@@ -940,6 +940,10 @@
       form.requestSubmit();
     }
   });
+  // The composer is disabled in the page until here, so nothing typed before the script
+  // ran is lost to a form without its handlers (Enter in a bare textarea adds a newline).
+  input.disabled = false;
+  sendButton.disabled = false;
 
   // ------------------------------------------------------------------ start
 

@@ -900,12 +900,15 @@
       if (loading !== mine) return;
       log.replaceChildren();
       var last = conversation.messages[conversation.messages.length - 1];
+      // An answer still streaming, or one that failed (perhaps while the page reloaded), is
+      // followed through its events: the replay ends with the live text or the error.
+      var followLast = last && (last.status === "in_progress" || last.status === "failed");
       conversation.messages.forEach(function(message) {
-        if (message === last && message.status === "in_progress") return;
+        if (message === last && followLast) return;
         var text = message.content + (message.status === "stopped" ? "\n\n" + s.stopped : "");
         addMessage(message.role, text);
       });
-      if (last && last.status === "in_progress") {
+      if (followLast) {
         follow(call("GET", conversationPath(id, "/messages/" + encodeURIComponent(last.id) + "/events")));
       }
     }
