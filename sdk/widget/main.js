@@ -449,7 +449,9 @@ function createWidget(host, cfg) {
     return chatPath + "/conversations/" + encodeURIComponent(id) + (tail || "");
   }
 
-  /** Show a conversation, and follow its answer if one is still being written. */
+  /** Show a conversation, and follow its last answer if it is still being written or
+   * failed (perhaps while the page reloaded): its replayed events end with the live text
+   * or with the error, which is then shown as it would have been live. */
   async function showConversation(id) {
     var mine = (loading = {});
     var conversation;
@@ -462,12 +464,13 @@ function createWidget(host, cfg) {
     if (loading !== mine) return;
     log.replaceChildren();
     var last = conversation.messages[conversation.messages.length - 1];
+    var followLast = last && (last.status === "in_progress" || last.status === "failed");
     conversation.messages.forEach(function (message) {
-      if (message === last && message.status === "in_progress") return; // followed below
+      if (message === last && followLast) return; // followed below
       var text = message.content + (message.status === "stopped" ? "\n\n" + s.stopped : "");
       addMessage(message.role, text);
     });
-    if (last && last.status === "in_progress") {
+    if (followLast) {
       follow(call("GET", conversationPath(id, "/messages/" + encodeURIComponent(last.id) + "/events")));
     }
   }

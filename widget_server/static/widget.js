@@ -900,8 +900,6 @@
       if (loading !== mine) return;
       log.replaceChildren();
       var last = conversation.messages[conversation.messages.length - 1];
-      // An answer still streaming, or one that failed (perhaps while the page reloaded), is
-      // followed through its events: the replay ends with the live text or the error.
       var followLast = last && (last.status === "in_progress" || last.status === "failed");
       conversation.messages.forEach(function(message) {
         if (message === last && followLast) return;
