@@ -298,10 +298,12 @@ def test_two_tabs_refreshing_at_once_spend_the_refresh_token_once(
             else None
         ),
     )
-    # Both tabs ask in the same instant (tab one tells tab two through a channel).
+    # Both tabs ask in the same instant (tab one tells tab two through a channel). The
+    # listener is set inside a function: an expression whose value is a function would be
+    # called by evaluate() at once, a third refresh that raced the other two.
     second.evaluate(
-        "new BroadcastChannel('test-go').onmessage = () => "
-        "{ window.done = legion.refreshAccessToken().then(t => t.refresh_token); };"
+        "() => { new BroadcastChannel('test-go').onmessage = () => "
+        "{ window.done = legion.refreshAccessToken().then(t => t.refresh_token); }; }"
     )
     first.evaluate(
         "new BroadcastChannel('test-go').postMessage('go'); "
