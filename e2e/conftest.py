@@ -74,7 +74,7 @@ def visitor(legion):
     def make(server: ServerProcess = legion, credit: str | None = "10") -> str:
         email = f"visitor{next(_visitors)}-{id(make)}@example.com"
         if credit is None:
-            server.cli("create-user", "--email", email, "--password", DEFAULT_PASSWORD)
+            server.setup_cli("create-user", "--email", email, "--password", DEFAULT_PASSWORD)
         else:
             server.create_user(email, credit=credit)
         return email

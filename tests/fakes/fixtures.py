@@ -95,14 +95,14 @@ class Visitor:
         are sent, so a check right after a response may otherwise see the hold)."""
         deadline = time.monotonic() + 15
         while True:
-            wallet = self.server.cli_json("wallet", "show", "--email", self.email)
+            wallet = self.server.setup_cli_json("wallet", "show", "--email", self.email)
             if wallet["reserved_micros"] == 0 or time.monotonic() > deadline:
                 return wallet
             time.sleep(0.1)
 
     def transactions(self) -> list[dict]:
         self.wallet()
-        return self.server.cli_json("transactions", self.client_id)
+        return self.server.setup_cli_json("transactions", self.client_id)
 
     # ------------------------------------------------------------ the account page
 

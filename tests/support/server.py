@@ -6,6 +6,7 @@ its command line with the same environment.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -167,10 +169,21 @@ class ServerProcess:
     def cli_json(self, *args: str):
         return json.loads(self.cli(*args, "--json").stdout)
 
+    def setup_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``widget-server ARGS`` for a test's set-up (or a look at its results) in the
+        long-lived runner (``cli_runner``): the same command, without a process start."""
+        result = cli_runner(self.python).run(list(args), {**self.env}, str(self.workdir))
+        if check and result.returncode != 0:
+            raise CliError(result)
+        return result
+
+    def setup_cli_json(self, *args: str):
+        return json.loads(self.setup_cli(*args, "--json").stdout)
+
     # -------------------------------------------------------------- fixtures made by CLI
 
     def create_user(self, email: str, password: str = "correct horse 9", credit: str = "10"):
-        return self.cli_json(
+        return self.setup_cli_json(
             "create-user", "--email", email, "--password", password, "--credit", credit
         )
 
@@ -179,4 +192,39 @@ class ServerProcess:
         args += ["--redirect-uris", redirect_uris, "--type", app_type]
         for key, value in options.items():
             args += [f"--{key.replace('_', '-')}", value]
-        return self.cli_json(*args)
+        return self.setup_cli_json(*args)
+
+
+class CliRunner:
+    """One ``tests/support/cli_runner.py`` process of a Python, one command at a time."""
+
+    def __init__(self, python: str) -> None:
+        self.python = python
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen | None = None
+
+    def run(self, args: list[str], env: dict[str, str], cwd: str) -> subprocess.CompletedProcess:
+        request = json.dumps({"args": args, "env": env, "cwd": cwd}) + "\n"
+        with self.lock:
+            if self.process is None or self.process.poll() is not None:
+                self.process = subprocess.Popen(
+                    [self.python, str(Path(__file__).with_name("cli_runner.py"))],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    cwd=REPO_ROOT,
+                )
+            self.process.stdin.write(request)
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the CLI runner stopped (exit {self.process.wait()})")
+        reply = json.loads(line)
+        return subprocess.CompletedProcess(
+            ["widget-server", *args], reply["returncode"], reply["stdout"], reply["stderr"]
+        )
+
+
+@functools.cache
+def cli_runner(python: str) -> CliRunner:
+    return CliRunner(python)
