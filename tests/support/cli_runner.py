@@ -21,7 +21,6 @@ import os
 import sys
 import traceback
 
-
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != HERE]  # run by path
 
