@@ -32,6 +32,15 @@ def fake():
         yield running
 
 
+@pytest.fixture(autouse=True)
+def fresh_fake(request):
+    """Every test that chats starts from the fake's defaults, whatever the test before it
+    (in another module, on the same worker) set: a left-over ``first_delay=30`` made a
+    later module's chats time out."""
+    if "fake" in request.fixturenames:
+        request.getfixturevalue("fake").reset()
+
+
 def _serve_gateway(backend: str, fake: FakeProviders):
     database = TestDatabase(backend)
     env = {**fake.env, "LEGION_UPSTREAM_READ_TIMEOUT": READ_TIMEOUT_S}
