@@ -338,8 +338,14 @@ async def run(
         "database": "postgresql" if args.postgres else "sqlite",
     }
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        profiler = None
+        if args.profile_phase == "sequential":
+            profiler = start_profiler(args.profile, server.process.pid)
         results["sequential"] = await sequential(session, targets, 200 if args.quick else 1000)
         print("sequential", results["sequential"], flush=True)
+        if profiler is not None:
+            stop_profiler(profiler, args.profile)
+            return results
         results["concurrency"] = []
         for level in (8, 64) if args.quick else (1, 8, 32, 64, 128):
             total = max(200, level * 10) if args.quick else max(500, level * 20)
@@ -349,7 +355,7 @@ async def run(
             results["concurrency"].append(row)
             print("concurrency", row, flush=True)
         results["streams"] = []
-        profiler = start_profiler(args.profile, server.process.pid)
+        profiler = start_profiler(args.profile, server.process.pid)  # --profile-phase streams
         for count in args.streams:
             row = {"streams": count}
             for target in targets:
@@ -397,7 +403,7 @@ def report(results: dict) -> str:
         "| relay p99 | gateway p99 |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for row in results["concurrency"]:
+    for row in results.get("concurrency", []):
         d, r, g = row["direct"], row["relay"], row["gateway"]
         before = f" (before: {row['before']['rps']:.0f})" if "before" in row else ""
         lines.append(
@@ -410,7 +416,7 @@ def report(results: dict) -> str:
         "| added TTFT p99 gateway ÷ relay | chunk-gap p99 direct / relay / gateway | failed |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    for row in results["streams"]:
+    for row in results.get("streams", []):
         d, r, g = row["direct"], row["relay"], row["gateway"]
         if "before" in row:
             b = row["before"]
@@ -455,7 +461,13 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="the gateway's worker processes")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument(
-        "--profile", type=Path, help="record the gateway with py-spy during the streams"
+        "--profile", type=Path, help="record the gateway with py-spy (see --profile-phase)"
+    )
+    parser.add_argument(
+        "--profile-phase",
+        choices=("streams", "sequential"),
+        default="streams",
+        help="what --profile records: the streams, or one request at a time (then stops)",
     )
     parser.add_argument(
         "--before", type=Path, help="also measure the gateway of this checkout (a git worktree)"
