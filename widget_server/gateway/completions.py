@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 
 from quart import Request, Response, g
 
@@ -106,10 +107,22 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
         completion = await provider.complete(call)
     # Booked right after the answer leaves: the reservation keeps the money held until
     # then, so the wallet can't be overspent meanwhile, and the client doesn't wait on it.
-    tab.charge(completion.usage)
-    body = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
+    sent = asyncio.Event()
+    tab.charge(completion.usage, after=sent)
+    text = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
     # A lone surrogate from upstream can't be UTF-8: it becomes U+FFFD, not a 500.
-    return Response(body.encode("utf-8", "replace"), content_type="application/json")
+    body = text.encode("utf-8", "replace")
+    response = Response(_sending(body, sent), content_type="application/json")
+    response.content_length = len(body)
+    return response
+
+
+async def _sending(body: bytes, sent: asyncio.Event) -> AsyncIterator[bytes]:
+    """The answer's body; ``sent`` is set once it is written (or the client left)."""
+    try:
+        yield body
+    finally:
+        sent.set()
 
 
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
