@@ -12,11 +12,6 @@ import pytest
 from tests.fakes.fixtures import new_visitor
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-
-
 def assert_row_adds_up(row: dict) -> None:
     assert row["total_micros"] == row["provider_cost_micros"] + row["margin_micros"]
     assert row["margin_micros"] == row["developer_earning_micros"] + row["platform_micros"]

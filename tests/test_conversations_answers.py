@@ -13,13 +13,6 @@ from tests.fakes.fixtures import new_visitor
 from tests.support.conversations import ChatClient, OpenStream, text_of
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-    yield
-    fake.reset()
-
-
 @pytest.fixture
 def chat(gateway_server, unique_email):
     return ChatClient(new_visitor(gateway_server, unique_email()))

@@ -209,13 +209,6 @@ def branched(chat: Chat, fake) -> tuple[str, dict[str, str]]:
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-    yield
-    fake.reset()
-
-
 @pytest.fixture(scope="module")
 def alice(gateway_server) -> Chat:
     return fresh(gateway_server, "alice", name="Alice's site", app_type="chat")

@@ -26,13 +26,6 @@ def database(backend):
     db.close()
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-    yield
-    fake.reset()
-
-
 def serve(database, fake, **options) -> ServerProcess:
     env = {**fake.env, "LEGION_HEARTBEAT_INTERVAL": "1"}
     return ServerProcess(database.url, env=env, **options).start()

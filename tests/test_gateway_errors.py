@@ -13,11 +13,6 @@ from tests.support.databases import TestDatabase
 from tests.support.server import ServerProcess
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-
-
 @pytest.fixture(scope="module")
 def shared(gateway_sqlite):
     """One user for the tests that must spend nothing (so its wallet never moves)."""

@@ -14,11 +14,6 @@ def visitor(gateway_sqlite):
     return new_visitor(gateway_sqlite, "openai-client@example.com")
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-
-
 def clients(visitor, fake):
     ours = openai.OpenAI(base_url=visitor.server.url + "/v1", api_key=visitor.token, max_retries=0)
     theirs = openai.OpenAI(

@@ -26,11 +26,6 @@ def redis_or_skip() -> str:
         missing(f"Redis not reachable on 127.0.0.1:6379 ({error})")
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-
-
 def limited_server(make_server, fake, workers: int, per_token: int, per_user: int, redis: bool):
     env = {
         **fake.env,

@@ -43,11 +43,6 @@ def visitor(transport_server):
     return new_visitor(transport_server, f"transport-{transport_server.port}@example.com")
 
 
-@pytest.fixture(autouse=True)
-def fresh(fake):
-    fake.reset()
-
-
 def test_answers_and_streams(visitor, fake):
     fake.set(reply="one two three", delay=0.01)
     answer = visitor.chat(model="gpt-4o-mini")

@@ -44,13 +44,6 @@ def kb_server(backend, fake):
     yield from serve(backend, fake)
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-    yield
-    fake.reset()
-
-
 @pytest.fixture
 def owner(kb_server, unique_email):
     return new_owner(kb_server, unique_email("owner"))

@@ -37,13 +37,6 @@ def context_server(backend, fake):
     yield from serve(backend, fake)
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake(fake):
-    fake.reset()
-    yield
-    fake.reset()
-
-
 @pytest.fixture
 def owner(context_server, unique_email):
     return new_owner(context_server, unique_email("owner"))
