@@ -63,7 +63,8 @@ class LoginProcess:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.process.stderr:
@@ -78,6 +79,7 @@ class LoginProcess:
 
     def finish(self) -> tuple[int, str, str]:
         stdout, _ = self.process.communicate(timeout=30)
+        self.reader.join(timeout=30)  # the process has exited: its last lines are still being read
         return self.process.returncode, stdout, "".join(self.stderr)
 
     def stop(self) -> None:

@@ -22,8 +22,7 @@ REDIRECT = "http://states.localhost:7701/legion-callback"
 @pytest.fixture(scope="module")
 def fake():
     with FakeProviders() as providers:
-        providers.set(reply="Hello from upstream")
-        yield providers
+        yield providers  # reset before each test (tests/fakes/fixtures.py fresh_fake)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,8 @@ def _account_action(site, verb: str) -> None:
     assert site.person.submit(form).status_code == 303
 
 
-def test_active_token_chats(chat_server, unique_email):
+def test_active_token_chats(chat_server, fake, unique_email):
+    fake.set(reply="Hello from upstream")
     site = new_site(chat_server, unique_email(), REDIRECT)
     response = chat(chat_server, site.tokens()["access_token"])
     assert response.status_code == 200, response.text
