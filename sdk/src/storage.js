@@ -26,6 +26,25 @@ export function write(store, key, value) {
   }
 }
 
+/** The keys that start with prefix, in the store and in memory. */
+export function keysWith(store, prefix) {
+  var keys = [];
+  try {
+    var storage = window[store];
+    for (var i = 0; i < storage.length; i++) {
+      var key = storage.key(i);
+      if (key && key.indexOf(prefix) === 0) keys.push(key);
+    }
+  } catch (e) {
+    /* no usable storage: only what is kept in memory */
+  }
+  Object.keys(unstored).forEach(function (name) {
+    var key = name.slice(store.length);
+    if (name.indexOf(store) === 0 && key.indexOf(prefix) === 0 && keys.indexOf(key) < 0) keys.push(key);
+  });
+  return keys;
+}
+
 /** The storage key of one kind of record for one server and client. */
 export function keyFor(serverUrl, clientId, kind) {
   return PREFIX + kind + ":" + serverUrl + "|" + clientId;

@@ -10,12 +10,15 @@
  */
 import { LegionError } from "./errors.js";
 import { refreshSession } from "./oauth.js";
-import { PREFIX, keyFor, read, write } from "./storage.js";
+import { PREFIX, keyFor, keysWith, read, write } from "./storage.js";
 import { randomToken, sleep } from "./util.js";
 
 // Chromium updates each tab's copy of localStorage by a message of its own, some time after
 // the write: the spender keeps the lock this long, which costs no one any time.
 var SPENT_HOLD_MS = 10000;
+// How long a claim waits before it looks at the others: longer than a write takes to reach
+// another tab's copy of localStorage on a busy machine.
+var CLAIM_SETTLE_MS = 250;
 
 export function tokenStore(server, clientId, storage) {
   var key = keyFor(server, clientId, "tokens");
@@ -94,26 +97,45 @@ export function tokenStore(server, clientId, storage) {
 /**
  * Runs fn while no other tab of this site runs it for the same name; gives up waiting
  * (fn never runs) once signal is aborted.
+ *
+ * Without navigator.locks, each contender writes a claim of its own (when it claimed, and
+ * a random id) and, after CLAIM_SETTLE_MS, runs fn only if its claim is the first of the
+ * live claims it can see. Every tab orders the same claims the same way, so two tabs that
+ * claim at once agree on one winner however late each sees the other's write (a single
+ * shared record, last writer wins, could end with each tab seeing the other as owner, or
+ * both as owner). A tab that claims later waits for the first to finish.
  */
 export async function exclusive(name, store, signal, fn) {
   if (navigator.locks && navigator.locks.request) {
     return navigator.locks.request(name, { signal: signal }, fn);
   }
-  var key = PREFIX + "lock:" + name;
-  var me = randomToken(8);
-  for (var tries = 0; tries < 150; tries++) {
-    if (signal.aborted) return;
-    var held = read(store, key);
-    if (!held || held.until < Date.now()) {
-      write(store, key, { owner: me, until: Date.now() + 3 * SPENT_HOLD_MS });
-      await sleep(40);
-      if ((read(store, key) || {}).owner === me) break;
-    }
-    await sleep(100);
-  }
+  var prefix = PREFIX + "lock:" + name + ":";
+  var me = { since: Date.now(), id: randomToken(8) };
+  var mine = prefix + me.id;
+  write(store, mine, { since: me.since, until: me.since + 3 * SPENT_HOLD_MS });
   try {
+    for (var tries = 0; tries < 150; tries++) {
+      await sleep(tries ? 100 : CLAIM_SETTLE_MS);
+      if (signal.aborted) return;
+      var first = firstClaim(store, prefix);
+      if (!first || first.id === me.id) break;
+    }
     return await fn();
   } finally {
-    if ((read(store, key) || {}).owner === me) write(store, key, null);
+    write(store, mine, null);
   }
+}
+
+/** The earliest live claim under prefix (ties broken by id), or null. */
+function firstClaim(store, prefix) {
+  var first = null;
+  keysWith(store, prefix).forEach(function (key) {
+    var claim = read(store, key);
+    if (!claim || !(claim.until > Date.now())) return;
+    var candidate = { since: claim.since, id: key.slice(prefix.length) };
+    if (!first || candidate.since < first.since || (candidate.since === first.since && candidate.id < first.id)) {
+      first = candidate;
+    }
+  });
+  return first;
 }

@@ -142,6 +142,22 @@ function write(store, key, value) {
     unstored[store + key] = value == null ? null : value;
   }
 }
+function keysWith(store, prefix) {
+  var keys = [];
+  try {
+    var storage = window[store];
+    for (var i = 0; i < storage.length; i++) {
+      var key = storage.key(i);
+      if (key && key.indexOf(prefix) === 0) keys.push(key);
+    }
+  } catch (e) {
+  }
+  Object.keys(unstored).forEach(function(name) {
+    var key2 = name.slice(store.length);
+    if (name.indexOf(store) === 0 && key2.indexOf(prefix) === 0 && keys.indexOf(key2) < 0) keys.push(key2);
+  });
+  return keys;
+}
 function keyFor(serverUrl, clientId, kind) {
   return PREFIX + kind + ":" + serverUrl + "|" + clientId;
 }
@@ -288,6 +304,7 @@ function sleep(ms) {
 
 // src/tokens.js
 var SPENT_HOLD_MS = 1e4;
+var CLAIM_SETTLE_MS = 250;
 function tokenStore(server, clientId, storage) {
   var key = keyFor(server, clientId, "tokens");
   var store = storage || "localStorage";
@@ -355,23 +372,33 @@ async function exclusive(name, store, signal, fn) {
   if (navigator.locks && navigator.locks.request) {
     return navigator.locks.request(name, { signal }, fn);
   }
-  var key = PREFIX + "lock:" + name;
-  var me = randomToken(8);
-  for (var tries = 0; tries < 150; tries++) {
-    if (signal.aborted) return;
-    var held = read(store, key);
-    if (!held || held.until < Date.now()) {
-      write(store, key, { owner: me, until: Date.now() + 3 * SPENT_HOLD_MS });
-      await sleep(40);
-      if ((read(store, key) || {}).owner === me) break;
-    }
-    await sleep(100);
-  }
+  var prefix = PREFIX + "lock:" + name + ":";
+  var me = { since: Date.now(), id: randomToken(8) };
+  var mine = prefix + me.id;
+  write(store, mine, { since: me.since, until: me.since + 3 * SPENT_HOLD_MS });
   try {
+    for (var tries = 0; tries < 150; tries++) {
+      await sleep(tries ? 100 : CLAIM_SETTLE_MS);
+      if (signal.aborted) return;
+      var first = firstClaim(store, prefix);
+      if (!first || first.id === me.id) break;
+    }
     return await fn();
   } finally {
-    if ((read(store, key) || {}).owner === me) write(store, key, null);
+    write(store, mine, null);
   }
+}
+function firstClaim(store, prefix) {
+  var first = null;
+  keysWith(store, prefix).forEach(function(key) {
+    var claim = read(store, key);
+    if (!claim || !(claim.until > Date.now())) return;
+    var candidate = { since: claim.since, id: key.slice(prefix.length) };
+    if (!first || candidate.since < first.since || candidate.since === first.since && candidate.id < first.id) {
+      first = candidate;
+    }
+  });
+  return first;
 }
 
 // src/index.js
