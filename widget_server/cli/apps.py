@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..apps import registry
 from ..apps.redirect_uris import split_uri_list
 from ..config import Config
 from ..errors import ValidationError
-from .common import open_database, print_fields, print_json
+from ..terminal import print_fields, print_json, text_or_file
+from .common import open_database
 
 
 def register(commands) -> None:
@@ -57,17 +57,6 @@ def add_text_options(parser: argparse.ArgumentParser) -> None:
         metavar="TEXT|@FILE",
         help="the first system message of every conversation ask (@FILE reads a file)",
     )
-
-
-def text_or_file(value: str | None) -> str | None:
-    """``@path`` reads the file (UTF-8); anything else is the text itself."""
-    if value is None or not value.startswith("@"):
-        return value
-    path = Path(value[1:])
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValidationError(f"cannot read the system prompt from {path}: {error}") from None
 
 
 async def create_app(args: argparse.Namespace) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,15 +35,3 @@ def _reason(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
     lines = str(cause).strip().splitlines()
     return lines[0] if lines else type(cause).__name__
-
-
-def print_json(value) -> None:
-    json.dump(value, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
-def print_fields(fields: dict) -> None:
-    width = max(len(k) for k in fields)
-    for key, value in fields.items():
-        shown = ", ".join(value) if isinstance(value, list | tuple) else value
-        print(f"{key.ljust(width)}  {'' if shown is None else shown}")

@@ -9,7 +9,8 @@ from ..billing.ledger import app_stats as read_app_stats
 from ..billing.ledger import list_transactions
 from ..billing.money import format_usd
 from ..errors import NotFoundError, ValidationError
-from .common import open_database, print_fields, print_json
+from ..terminal import print_fields, print_json
+from .common import open_database
 
 
 def register(commands) -> None:

@@ -8,7 +8,8 @@ from ..accounts.users import create_user as create_user_record
 from ..accounts.users import require_user_by_email
 from ..billing.money import format_usd, parse_usd
 from ..billing.wallet import add_credit, get_wallet
-from .common import open_database, print_fields, print_json
+from ..terminal import print_fields, print_json
+from .common import open_database
 
 
 def register(commands) -> None:

@@ -4,20 +4,21 @@ Commands are verbs (``list-apps``, ``create-app``...) mapped one to one onto the
 API. ``--json`` prints exactly one JSON value on stdout; plain text is for people. Errors
 are one line on stderr and exit 1; a malformed command line exits 2 (argparse). The global
 options (``--server``, ``--json``, ``--verbose``/``--debug``) may come before or after the
-command. Only the standard library is imported here: ``legion mcp`` loads the MCP SDK,
+command. Only the standard library (and this package's own standard-library-only
+modules: money, terminal output) is imported here: ``legion mcp`` loads the MCP SDK,
 ``legion login`` the browser and loopback server, each only when run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from ..billing.money import format_usd
+from ..errors import ValidationError
+from ..terminal import print_fields, print_json, text_or_file
 from .client import (
     CLI_CLIENT_ID,
     REVOKE_PATH,
@@ -198,26 +199,6 @@ def _as_json(args: argparse.Namespace) -> bool:
 # ---------------------------------------------------------------- output
 
 
-def print_json(value) -> None:
-    json.dump(value, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
-def print_fields(fields: dict) -> None:
-    width = max(len(k) for k in fields)
-    for key, value in fields.items():
-        shown = ", ".join(value) if isinstance(value, list | tuple) else value
-        print(f"{key.ljust(width)}  {'' if shown is None else shown}")
-
-
-def usd(micros: int) -> str:
-    """``2_500_000`` → ``"$2.50"`` (more decimals only when they matter), as the server's."""
-    sign = "-" if micros < 0 else ""
-    text = f"{Decimal(abs(micros)) / 1_000_000:,.6f}".rstrip("0")
-    whole, _, fraction = text.partition(".")
-    return f"{sign}${whole}.{fraction.ljust(2, '0')}"
-
-
 def _show_app(args, app: dict, note: str | None = None) -> None:
     if _as_json(args):
         print_json(app)
@@ -373,11 +354,11 @@ def run_app_stats(args) -> int:
             "requests": str(stats["requests"]),
             "prompt tokens": str(stats["prompt_tokens"]),
             "completion tokens": str(stats["completion_tokens"]),
-            "spend": usd(stats["spend_micros"]),
-            "provider cost": usd(stats["provider_cost_micros"]),
-            "margin": usd(stats["margin_micros"]),
-            "developer earnings": usd(stats["developer_earnings_micros"]),
-            "platform": usd(stats["platform_micros"]),
+            "spend": format_usd(stats["spend_micros"]),
+            "provider cost": format_usd(stats["provider_cost_micros"]),
+            "margin": format_usd(stats["margin_micros"]),
+            "developer earnings": format_usd(stats["developer_earnings_micros"]),
+            "platform": format_usd(stats["platform_micros"]),
         }
     )
     return 0
@@ -409,8 +390,8 @@ def run_transactions(args) -> int:
         print(
             f"{row['id']:>6}  {row['created_at'][:19].replace('T', ' '):19}  "
             f"{row['user_id']:>8}  {row['model'][:24]:24}  {row['prompt_tokens']:>7}  "
-            f"{row['completion_tokens']:>7}  {usd(row['total_micros']):>12}  "
-            f"{usd(row['developer_earning_micros']):>12}"
+            f"{row['completion_tokens']:>7}  {format_usd(row['total_micros']):>12}  "
+            f"{format_usd(row['developer_earning_micros']):>12}"
         )
     if has_more:
         print(f"(the newest {len(rows)}; --limit N for more)")
@@ -457,19 +438,11 @@ def _changes(args) -> dict:
     if args.description is not None:
         body["description"] = args.description
     if args.system_prompt is not None:
-        body["system_prompt"] = _text_or_file(args.system_prompt)
+        try:
+            body["system_prompt"] = text_or_file(args.system_prompt)
+        except ValidationError as error:
+            raise CliError(error.message) from None
     return body
-
-
-def _text_or_file(value: str) -> str:
-    """``@path`` reads the file (UTF-8); anything else is the text itself."""
-    if not value.startswith("@"):
-        return value
-    path = Path(value[1:])
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise CliError(f"cannot read the system prompt from {path}: {error}") from None
 
 
 if __name__ == "__main__":
