@@ -15,7 +15,12 @@ from sqlalchemy import update
 
 from tests.fakes.fixtures import PASSWORD, REDIRECT_URI, Visitor
 from tests.support.databases import run_async
-from tests.support.developer_api import cli_login_tokens, make_token, new_developer
+from tests.support.developer_api import (
+    cli_authorization_url,
+    cli_login_tokens,
+    make_token,
+    new_developer,
+)
 from tests.support.oauth import (
     authorization_url,
     connect_with_authlib,
@@ -199,15 +204,7 @@ def test_legion_cli_accepts_a_loopback_callback_on_any_port(developer, host):
 )
 def test_legion_cli_refuses_any_other_redirect_uri_without_redirecting(developer, redirect_uri):
     _, challenge = pkce_pair()
-    url = authorization_url(
-        developer.server_url,
-        client_id="legion-cli",
-        redirect_uri=redirect_uri,
-        response_type="code",
-        state="s",
-        code_challenge=challenge,
-        code_challenge_method="S256",
-    )
+    url = cli_authorization_url(developer.server_url, redirect_uri, challenge)
     answer = developer.person.http.get(url, allow_redirects=False)
     assert answer.status_code == 400, (answer.status_code, answer.headers.get("Location"))
     assert "Location" not in answer.headers
@@ -250,28 +247,14 @@ def test_other_apps_keep_character_for_character_loopback_matching(server, uniqu
 
 def test_the_consent_page_for_the_cli_says_it_manages_apps(developer):
     _, challenge = pkce_pair()
-    url = authorization_url(
-        developer.server_url,
-        client_id="legion-cli",
-        redirect_uri="http://127.0.0.1:6000/callback",
-        response_type="code",
-        state="s",
-        code_challenge=challenge,
-        code_challenge_method="S256",
-    )
+    url = cli_authorization_url(developer.server_url, "http://127.0.0.1:6000/callback", challenge)
     page = developer.person.http.get(url).text
     assert "manage your apps" in page and "legion login" in page
     assert "paid from your wallet" not in page
 
 
 def test_legion_cli_needs_pkce(developer):
-    url = authorization_url(
-        developer.server_url,
-        client_id="legion-cli",
-        redirect_uri="http://127.0.0.1:6000/callback",
-        response_type="code",
-        state="s",
-    )
+    url = cli_authorization_url(developer.server_url, "http://127.0.0.1:6000/callback", None)
     back = developer.person.consent(url)
     assert query_of(back)["error"] == "invalid_request"
 

@@ -60,19 +60,27 @@ def new_developer(server, email: str) -> Developer:
     return Developer(server.url, email, user["id"], person, make_token(person))
 
 
+def cli_authorization_url(
+    server_url: str, redirect_uri: str, challenge: str | None, state: str = "s"
+) -> str:
+    """The /connect URL ``legion login`` opens for ``legion-cli``; ``challenge`` None leaves
+    PKCE out."""
+    pkce = {"code_challenge": challenge, "code_challenge_method": "S256"} if challenge else {}
+    return authorization_url(
+        server_url,
+        client_id="legion-cli",
+        redirect_uri=redirect_uri,
+        response_type="code",
+        state=state,
+        **pkce,
+    )
+
+
 def cli_login_tokens(developer: Developer, port: int = 53682, host: str = "127.0.0.1") -> dict:
     """What ``legion login`` gets: code + PKCE for ``legion-cli`` to a loopback port."""
     verifier, challenge = pkce_pair()
     redirect_uri = f"http://{host}:{port}/callback"
-    url = authorization_url(
-        developer.server_url,
-        client_id="legion-cli",
-        redirect_uri=redirect_uri,
-        response_type="code",
-        state="cli-state",
-        code_challenge=challenge,
-        code_challenge_method="S256",
-    )
+    url = cli_authorization_url(developer.server_url, redirect_uri, challenge, "cli-state")
     back = developer.person.consent(url)
     assert back.startswith(redirect_uri + "?"), back
     params = query_of(back)
