@@ -22,6 +22,7 @@ from datetime import datetime
 from quart import Quart
 from sqlalchemy.engine import Row
 
+from ..context.sections import wants_context
 from ..gateway.request import ChatRequest
 from ..storage import Database
 from . import store
@@ -46,8 +47,6 @@ class KnowledgeBase:
     async def find(self, app_id: int, request: ChatRequest, question: str) -> Knowledge:
         """The knowledge for a request, or none at all (nothing read) when its flags are all
         off and it names no ``context_ids``."""
-        from ..context.sections import wants_context
-
         if not wants_context(request):
             return NO_KNOWLEDGE
         return await self.search.find(app_id, question, request.context_ids)
