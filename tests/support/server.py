@@ -172,7 +172,7 @@ class ServerProcess:
     def setup_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``widget-server ARGS`` for a test's set-up (or a look at its results) in the
         long-lived runner (``cli_runner``): the same command, without a process start."""
-        result = cli_runner(self.python).run(list(args), {**self.env}, str(self.workdir))
+        result = cli_runner(self.python).run(list(args), self.env, str(self.workdir))
         if check and result.returncode != 0:
             raise CliError(result)
         return result

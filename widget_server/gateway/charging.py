@@ -247,30 +247,29 @@ class Tab:
         before the send, the booking delayed the answer it booked by a fifth of a
         millisecond (bench/README.md). It stays on the writer thread, not inline: under
         load, bookings are committed in batches there."""
-        work = functools.partial(self.book_in, usage=usage)
-        if after is None:
-            return self.settle_with(work)
-        if self._task is None:
-            self._close(self._book_once_sent(work, after))
-        return self._task
-
-    async def _book_once_sent(self, work: Callable[[Connection], T], sent: asyncio.Event) -> T:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SEND_WAIT_S):
-                await sent.wait()
-        return await self.gateway.db.write(work)
+        return self.settle_with(functools.partial(self.book_in, usage=usage), after)
 
     def cancel(self) -> asyncio.Task:
         """Give the reservation back: nothing is charged."""
         return self.settle_with(self.release_in)
 
-    def settle_with(self, work: Callable[[Connection], T]) -> asyncio.Task:
+    def settle_with(
+        self, work: Callable[[Connection], T], after: asyncio.Event | None = None
+    ) -> asyncio.Task:
         """Close the tab with ``work``: one transaction that books the usage with
         :meth:`book_in` or gives the hold back with :meth:`release_in`, together with
-        whatever else must land with the money (a conversation's saved answer)."""
+        whatever else must land with the money (a conversation's saved answer); once
+        ``after`` is set, if given (see :meth:`charge`)."""
         if self._task is None:
-            self._close(self.gateway.db.write(work))
+            self._close(self._settle(work, after))
         return self._task
+
+    async def _settle(self, work: Callable[[Connection], T], after: asyncio.Event | None) -> T:
+        if after is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SEND_WAIT_S):
+                    await after.wait()
+        return await self.gateway.db.write(work)
 
     def book_in(self, conn: Connection, usage: Usage) -> Charge:
         charge = price(self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp)
