@@ -30,13 +30,6 @@ def fake_llm():
         yield fake
 
 
-@pytest.fixture(autouse=True)
-def fresh_fake_llm(request):
-    """Every browser test starts from the fake's defaults, whatever test ran before it."""
-    if "fake_llm" in request.fixturenames:
-        request.getfixturevalue("fake_llm").reset()
-
-
 def start_legion(fake: FakeProviders, **env: str) -> tuple[ServerProcess, TestDatabase]:
     """A Legion server on its own SQLite database, public URL on legion.localhost."""
     database = TestDatabase("sqlite")

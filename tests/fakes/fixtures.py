@@ -36,9 +36,10 @@ def fake():
 def fresh_fake(request):
     """Every test that chats starts from the fake's defaults, whatever the test before it
     (in another module, on the same worker) set: a left-over ``first_delay=30`` made a
-    later module's chats time out."""
-    if "fake" in request.fixturenames:
-        request.getfixturevalue("fake").reset()
+    later module's chats time out. ``fake_llm`` is the browser suite's own fake."""
+    for name in ("fake", "fake_llm"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).reset()
 
 
 def _serve_gateway(backend: str, fake: FakeProviders):
