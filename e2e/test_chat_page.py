@@ -160,6 +160,40 @@ def test_rename_search_export_and_delete(legion, chat_app, context, visitor, fak
     expect(page.get_by_role("heading", name="Recipe helper")).to_be_visible()
 
 
+def test_a_list_refresh_during_a_rename_keeps_the_rename(
+    legion, chat_app, context, visitor, fake_llm
+):
+    """The list is reloaded after every answer. A visitor who starts renaming just before
+    that reload lands must keep the field and what they typed (CI once lost it)."""
+    page = open_chat(context, legion, chat_app, visitor())
+    fake_llm.set(reply="Use saffron and rice")
+    ask(page, "Paella please")
+    rename = page.get_by_role("button", name="Rename conversation: Paella please")
+    expect(rename).to_be_visible()  # the reload after the first answer has landed
+
+    held = []
+    reload_of_list = re.compile(r"/conversations\?limit=30$")
+    page.route(reload_of_list, lambda route: held.append(route))
+    fake_llm.set(reply="Add more stock")
+    ask(page, "Is it too dry?")
+    expect(answers(page).last).to_contain_text("more stock")
+    while not held:  # the reload after this answer, kept from the page for now
+        page.wait_for_timeout(20)
+    rename.click()
+    field = page.get_by_label("New title")
+    field.fill("Spanish dinner")
+    with page.expect_response(reload_of_list):
+        held.pop().continue_()
+    expect(field).to_have_value("Spanish dinner")
+    expect(field).to_be_focused()
+    page.unroute(reload_of_list)
+    field.press("Enter")
+    renamed = page.get_by_role("button", name="Spanish dinner", exact=True)
+    expect(renamed).to_be_visible()
+    expect(renamed).to_be_focused()  # the reload it waited for ran after, focus kept
+    expect(page.get_by_role("button", name=re.compile("^Rename conversation"))).to_have_count(1)
+
+
 def test_keyboard_only_and_billing_prompt(legion, chat_app, context, visitor, fake_llm):
     page = open_chat(context, legion, chat_app, visitor(credit="0.000001"))
     field = page.get_by_label("Message", exact=True)

@@ -287,6 +287,7 @@
     all: [], // every message of every branch, for the branch switchers
     answering: null, // {answerId, stopAsked, lastId} while an answer streams
     cursor: null,
+    listStale: false, // a refresh of the list waits for a rename or delete to end
   };
 
   // ------------------------------------------------------------------ the sidebar
@@ -299,7 +300,15 @@
   async function loadList(append) {
     var query = "?limit=30" + (append && state.cursor ? "&cursor=" + encodeURIComponent(state.cursor) : "");
     var page = await json("GET", "/conversations" + query);
-    if (!append) list.replaceChildren();
+    if (!append) {
+      if (editingItem()) {
+        // A rename or delete the visitor is in the middle of outlives this refresh: it
+        // runs again once that is done (afterEdit).
+        state.listStale = true;
+        return;
+      }
+      list.replaceChildren();
+    }
     page.data.forEach(function (conversation) {
       list.append(listItem(conversation));
     });
@@ -350,6 +359,22 @@
     return item;
   }
 
+  function editingItem() {
+    return list.querySelector("li input, li .confirm");
+  }
+
+  /** Catch up on a refresh that waited for a rename or delete, then put the focus back. */
+  function afterEdit(id) {
+    if (!state.listStale || editingItem()) return;
+    state.listStale = false;
+    refreshList()
+      .then(function () {
+        var item = id && list.querySelector('[data-id="' + CSS.escape(id) + '"] .open');
+        if (item && (document.activeElement === document.body || !document.activeElement)) item.focus();
+      })
+      .catch(showProblem);
+  }
+
   function markCurrent() {
     Array.prototype.forEach.call(list.children, function (item) {
       var current = state.conversation && item.dataset.id === state.conversation.id;
@@ -392,6 +417,7 @@
       item.replaceWith(fresh);
       markCurrent();
       fresh.querySelector(".open").focus();
+      afterEdit(conversation.id);
     }
     field.addEventListener("keydown", function (event) {
       if (event.key === "Enter") finish(true);
@@ -418,6 +444,7 @@
         } catch (error) {
           showProblem(error);
         }
+        afterEdit(null);
       },
     });
     var no = el("button", {
@@ -427,6 +454,7 @@
       onclick: function () {
         confirm.replaceWith(keep);
         keep.querySelector("button:last-child").focus();
+        afterEdit(conversation.id);
       },
     });
     var confirm = el("div", { class: "item-actions confirm" }, [yes, no]);
