@@ -11,7 +11,6 @@ as the wallet's free money goes (``billing.settlement``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -45,9 +44,6 @@ from .state import Gateway
 
 T = TypeVar("T")
 PER_MESSAGE_TOKENS = 8  # role markers and separators a provider adds per message
-# How long a booking waits for its answer to be sent: never for ever, even when the answer
-# never is (an error page replaced it).
-SEND_WAIT_S = 1.0
 
 
 def prices_of(model: Model) -> Prices:
@@ -239,37 +235,21 @@ class Tab:
     def closed(self) -> bool:
         return self._task is not None
 
-    def charge(self, usage: Usage, after: asyncio.Event | None = None) -> asyncio.Task:
-        """Book the usage, in a task of its own that a cancelled request can't stop.
-
-        ``after``: first wait (at most :data:`SEND_WAIT_S`) until it is set, when the
-        answer's bytes have been handed to the client's socket. Handed to the writer
-        before the send, the booking delayed the answer it booked by a fifth of a
-        millisecond (bench/README.md). It stays on the writer thread, not inline: under
-        load, bookings are committed in batches there."""
-        return self.settle_with(functools.partial(self.book_in, usage=usage), after)
+    def charge(self, usage: Usage) -> asyncio.Task:
+        """Book the usage, in a task of its own that a cancelled request can't stop."""
+        return self.settle_with(functools.partial(self.book_in, usage=usage))
 
     def cancel(self) -> asyncio.Task:
         """Give the reservation back: nothing is charged."""
         return self.settle_with(self.release_in)
 
-    def settle_with(
-        self, work: Callable[[Connection], T], after: asyncio.Event | None = None
-    ) -> asyncio.Task:
+    def settle_with(self, work: Callable[[Connection], T]) -> asyncio.Task:
         """Close the tab with ``work``: one transaction that books the usage with
         :meth:`book_in` or gives the hold back with :meth:`release_in`, together with
-        whatever else must land with the money (a conversation's saved answer); once
-        ``after`` is set, if given (see :meth:`charge`)."""
+        whatever else must land with the money (a conversation's saved answer)."""
         if self._task is None:
-            self._close(self._settle(work, after))
+            self._close(self.gateway.db.write(work))
         return self._task
-
-    async def _settle(self, work: Callable[[Connection], T], after: asyncio.Event | None) -> T:
-        if after is not None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SEND_WAIT_S):
-                    await after.wait()
-        return await self.gateway.db.write(work)
 
     def book_in(self, conn: Connection, usage: Usage) -> Charge:
         charge = price(self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp)

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
 
 from quart import Request, Response, g
 
@@ -105,24 +104,14 @@ async def _until_first_byte(provider: Provider, tab: Tab, meter: Meter):
 async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     async with _until_first_byte(provider, tab, Meter(prompt_chars=prompt_chars(call.messages))):
         completion = await provider.complete(call)
-    # Booked right after the answer leaves: the reservation keeps the money held until
-    # then, so the wallet can't be overspent meanwhile, and the client doesn't wait on it.
-    sent = asyncio.Event()
-    tab.charge(completion.usage, after=sent)
-    text = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
+    # Handed to the writer before the answer is sent, not awaited: the reservation keeps
+    # the money held until it lands, so the wallet can't be overspent meanwhile, and the
+    # booking is ahead of anything the client does next (a booking that waited for the send
+    # was 0.2 ms faster but could land after the client's next call: bench/README.md).
+    tab.charge(completion.usage)
+    body = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
     # A lone surrogate from upstream can't be UTF-8: it becomes U+FFFD, not a 500.
-    body = text.encode("utf-8", "replace")
-    response = Response(_sending(body, sent), content_type="application/json")
-    response.content_length = len(body)
-    return response
-
-
-async def _sending(body: bytes, sent: asyncio.Event) -> AsyncIterator[bytes]:
-    """The answer's body; ``sent`` is set once it is written (or the client left)."""
-    try:
-        yield body
-    finally:
-        sent.set()
+    return Response(body.encode("utf-8", "replace"), content_type="application/json")
 
 
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
