@@ -11,7 +11,6 @@ as the wallet's free money goes (``billing.settlement``).
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -28,7 +27,7 @@ from ..billing.reservations import (
     room_beyond_holds,
     shortfall,
 )
-from ..billing.settlement import LedgerEntry, settle_in
+from ..billing.settlement import LedgerEntry, settle, settle_in
 from ..clock import month_key, utcnow
 from ..context.profile import COLUMNS as PROFILE_COLUMNS
 from ..context.sections import join_sections, user_sections
@@ -237,7 +236,9 @@ class Tab:
 
     def charge(self, usage: Usage) -> asyncio.Task:
         """Book the usage, in a task of its own that a cancelled request can't stop."""
-        return self.settle_with(functools.partial(self.book_in, usage=usage))
+        if self._task is None:
+            self._close(settle(self.gateway.db, self.reservation, self.price(usage), self.entry))
+        return self._task
 
     def cancel(self) -> asyncio.Task:
         """Give the reservation back: nothing is charged."""
@@ -251,9 +252,11 @@ class Tab:
             self._close(self.gateway.db.write(work))
         return self._task
 
+    def price(self, usage: Usage) -> Charge:
+        return price(self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp)
+
     def book_in(self, conn: Connection, usage: Usage) -> Charge:
-        charge = price(self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp)
-        return settle_in(conn, self.reservation, charge, self.entry)
+        return settle_in(conn, self.reservation, self.price(usage), self.entry)
 
     def release_in(self, conn: Connection) -> None:
         release_in(conn, self.reservation)
