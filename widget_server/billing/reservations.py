@@ -50,6 +50,10 @@ class Reservation:
     amount_micros: int
 
 
+def new_reservation(user_id: int, amount_micros: int) -> Reservation:
+    return Reservation(secrets.token_hex(16), user_id, amount_micros)
+
+
 class ReservationRefused(Exception):
     """The wallet can't hold the amount; ``reason`` says why."""
 
@@ -70,9 +74,9 @@ def month_spend_expression(month):
     return case((wallets.c.spend_month == month, wallets.c.month_spend_micros), else_=literal(0))
 
 
-@functools.cache
-def _hold_statement(guard: ColumnElement[bool] | None):
-    """The conditional UPDATE that holds money, once per guard (a pre-built expression)."""
+def hold_update(guard: ColumnElement[bool] | None):
+    """The conditional UPDATE that holds money: parameters ``hold_user``, ``hold_amount``,
+    ``hold_month``, ``hold_now`` and the guard's own."""
     amount = bindparam("hold_amount")
     conditions = [
         wallets.c.user_id == bindparam("hold_user"),
@@ -85,13 +89,19 @@ def _hold_statement(guard: ColumnElement[bool] | None):
     ]
     if guard is not None:
         conditions.append(guard)
-    return HotStatement(
+    return (
         update(wallets)
         .where(and_(*conditions))
         .values(
             reserved_micros=wallets.c.reserved_micros + amount, updated_at=bindparam("hold_now")
         )
     )
+
+
+@functools.cache
+def _hold_statement(guard: ColumnElement[bool] | None) -> HotStatement:
+    """:func:`hold_update`, once per guard (a pre-built expression)."""
+    return HotStatement(hold_update(guard))
 
 
 _INSERT_RESERVATION = HotStatement(insert(reservations))
@@ -106,6 +116,15 @@ _UNHOLD = HotStatement(
         updated_at=bindparam("release_now"),
     )
 )
+
+
+def hold_params(user_id: int, amount_micros: int, now: datetime) -> dict:
+    return {
+        "hold_user": user_id,
+        "hold_amount": amount_micros,
+        "hold_month": month_key(now),
+        "hold_now": now,
+    }
 
 
 def reserve(
@@ -134,7 +153,7 @@ def reserve(
     month = month_key(now)
     reservation = Reservation(None, user_id, 0)
     if amount_micros:
-        reservation = Reservation(secrets.token_hex(16), user_id, amount_micros)
+        reservation = new_reservation(user_id, amount_micros)
         _INSERT_RESERVATION.execute(
             conn,
             {
@@ -145,13 +164,7 @@ def reserve(
                 "process_id": process_id,
             },
         )
-    params = {
-        "hold_user": user_id,
-        "hold_amount": amount_micros,
-        "hold_month": month,
-        "hold_now": now,
-        **(guard_params or {}),
-    }
+    params = {**hold_params(user_id, amount_micros, now), **(guard_params or {})}
     if _hold_statement(guard).execute(conn, params) != 1:
         # A dead token outranks an empty wallet (401/403 before 402, SPEC §5.2).
         if guard is not None and not conn.execute(select(guard), params).scalar():

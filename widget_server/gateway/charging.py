@@ -11,16 +11,19 @@ as the wallet's free money goes (``billing.settlement``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, select
 
 from ..billing.pricing import Charge, Prices, price
 from ..billing.reservations import (
     Reservation,
     ReservationRefused,
+    hold_params,
+    hold_update,
+    new_reservation,
     release,
     release_in,
     reserve,
@@ -33,7 +36,7 @@ from ..context.profile import COLUMNS as PROFILE_COLUMNS
 from ..context.sections import join_sections, user_sections
 from ..errors import ApiError
 from ..storage.hot import HotStatement
-from ..storage.schema import apps, user_context, users
+from ..storage.schema import apps, reservations, user_context, users, wallets
 from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
 from .catalog import Model
 from .plan import Plan, plan_call
@@ -150,7 +153,8 @@ async def _reserve_uncancelled(
     then: Callable[[Connection, Held], object] | None,
     knowledge: str,
 ) -> Held:
-    """One write transaction: read the current settings, hold the worst case.
+    """One write transaction: read the current settings, hold the worst case (on
+    PostgreSQL, usually one statement: :func:`_hold_at_once`).
 
     If the request is cancelled (the client left) while the hold is being written, the
     hold still lands; it is then released at once rather than left to the stale sweeper.
@@ -162,29 +166,161 @@ async def _reserve_uncancelled(
         settings = _CURRENT_SETTINGS.first(conn, settings_params)
         if settings is None:  # the app was deleted: so are its tokens
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
-        margin_bp, default_model = settings["margin_bp"], settings["default_model"]
-        current = plan
-        if not request.model and default_model != plan.app_default_model:
-            current = plan_call(gateway, request, default_model)  # may raise its 404
-        context = join_sections(user_sections(request, settings), knowledge)
-        amount = worst_case_micros(current.model, request, context, current.max_tokens, margin_bp)
+        if not gateway.db.is_sqlite:
+            remember_hold_settings(gateway, caller, settings)  # for the next _hold_at_once
+        priced = _priced(gateway, request, plan, settings, knowledge)
         reservation = reserve(
             conn,
             caller.user_id,
-            amount,
+            priced.amount,
             guard=TOKEN_IS_LIVE,
             guard_params=live,
             process_id=gateway.heartbeat.process_id,
         )
-        held = Held(reservation, current, margin_bp, context)
+        held = priced.held(reservation)
         return held if then is None else replace(held, saved=then(conn, held))
 
-    task = asyncio.ensure_future(gateway.db.write(work, inline=True))
+    async def holding() -> Held:
+        if then is None and not gateway.db.is_sqlite:
+            held = await _hold_at_once(gateway, caller, request, plan, knowledge, live)
+            if held is not None:
+                return held
+        return await gateway.db.write(work, inline=True)
+
+    task = asyncio.ensure_future(holding())
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
         task.add_done_callback(lambda done: _release_orphan(gateway, done))
         raise
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """The worst case of a request under given settings, and what it was reckoned with."""
+
+    plan: Plan
+    margin_bp: int
+    context: str
+    amount: int
+
+    def held(self, reservation: Reservation) -> Held:
+        return Held(reservation, self.plan, self.margin_bp, self.context)
+
+
+def _priced(
+    gateway: Gateway, request: ChatRequest, plan: Plan, settings: Mapping, knowledge: str
+) -> _Priced:
+    margin_bp, default_model = settings["margin_bp"], settings["default_model"]
+    current = plan
+    if not request.model and default_model != plan.app_default_model:
+        current = plan_call(gateway, request, default_model)  # may raise its 404
+    context = join_sections(user_sections(request, settings), knowledge)
+    amount = worst_case_micros(current.model, request, context, current.max_tokens, margin_bp)
+    return _Priced(current, margin_bp, context, amount)
+
+
+# The hold as one statement (PostgreSQL): the settings the amount was priced with must
+# still be the current ones, and then the wallet's UPDATE (with its guard) and the
+# reservation's INSERT run together. Its row: whether it held, and the current settings.
+_SETTING_COLUMNS = _CURRENT_SETTINGS.statement.selected_columns
+
+
+def _hold_at_once_statement():
+    current = _CURRENT_SETTINGS.statement.cte("now_settings")
+    unchanged = and_(
+        *(
+            current.c[column.name].is_not_distinct_from(
+                bindparam("was_" + column.name, type_=column.type)
+            )
+            for column in _SETTING_COLUMNS
+        )
+    )
+    held = (
+        hold_update(TOKEN_IS_LIVE)
+        .where(exists(select(current.c.margin_bp).where(unchanged)))
+        .returning(wallets.c.user_id)
+        .cte("held")
+    )
+    kept = (
+        insert(reservations)
+        .from_select(
+            ["id", "user_id", "amount_micros", "created_at", "process_id"],
+            select(
+                bindparam("new_id", type_=reservations.c.id.type),
+                held.c.user_id,
+                bindparam("new_amount", type_=reservations.c.amount_micros.type),
+                bindparam("new_at", type_=reservations.c.created_at.type),
+                bindparam("new_process", type_=reservations.c.process_id.type),
+            ).select_from(held),
+        )
+        .returning(reservations.c.id)
+        .cte("kept")
+    )
+    is_held = select(func.count()).select_from(kept).scalar_subquery().label("is_held")
+    return select(is_held, *current.c).select_from(current)
+
+
+_HOLD_AT_ONCE = _hold_at_once_statement()
+# The settings each (user, app) was last held with, in this process: the expectation of
+# the next hold. Kept small; a miss costs one more round trip.
+HOLD_SETTINGS_KEPT = 4096
+
+
+async def _hold_at_once(
+    gateway: Gateway,
+    caller: Caller,
+    request: ChatRequest,
+    plan: Plan,
+    knowledge: str,
+    live: dict,
+) -> Held | None:
+    """The hold in one round trip, where :func:`_reserve_uncancelled`'s transaction takes
+    five (BEGIN, the settings, the reservation, the wallet, COMMIT): priced with the
+    settings this user and app were last held with, and made only if they are still
+    current. None leaves it to the transaction: the first hold of a user and app in this
+    process, a refusal or a dead token (whose error the transaction finds), a deleted app.
+    Settings changed meanwhile are priced again, once."""
+    key = (caller.user_id, caller.app.id)
+    settings = gateway.hold_settings.get(key)
+    for _ in range(2):
+        if settings is None:
+            return None
+        priced = _priced(gateway, request, plan, settings, knowledge)
+        if not priced.amount:
+            return None
+        reservation = new_reservation(caller.user_id, priced.amount)
+        now = utcnow()
+        params = {
+            "now_user": caller.user_id,
+            "now_app": caller.app.id,
+            **{"was_" + column.name: settings[column.name] for column in _SETTING_COLUMNS},
+            **hold_params(caller.user_id, priced.amount, now),
+            **live,
+            "new_id": reservation.id,
+            "new_amount": priced.amount,
+            "new_at": now,
+            "new_process": gateway.heartbeat.process_id,
+        }
+        row = await gateway.db.execute_alone(_HOLD_AT_ONCE, params)
+        if row is None:  # the app is gone
+            gateway.hold_settings.pop(key, None)
+            return None
+        if row.is_held:
+            return priced.held(reservation)
+        current = {column.name: row._mapping[column.name] for column in _SETTING_COLUMNS}
+        if current == settings:
+            return None
+        remember_hold_settings(gateway, caller, current)
+        settings = current
+    return None
+
+
+def remember_hold_settings(gateway: Gateway, caller: Caller, settings: Mapping) -> None:
+    known = gateway.hold_settings
+    if len(known) >= HOLD_SETTINGS_KEPT:
+        known.pop(next(iter(known)))
+    known[(caller.user_id, caller.app.id)] = dict(settings)
 
 
 def _release_orphan(gateway: Gateway, task: asyncio.Task) -> None:

@@ -166,13 +166,13 @@ class Database:
             self._drain_task = asyncio.get_running_loop().create_task(self._drain())
         return await future
 
-    async def execute_alone(self, statement: Executable, params: dict) -> Row:
-        """PostgreSQL only: one statement, atomic on its own, and its first row.
+    async def execute_alone(self, statement: Executable, params: dict) -> Row | None:
+        """PostgreSQL only: one statement, atomic on its own, and its first row (if any).
 
         It runs without BEGIN and COMMIT, each a round trip of their own: one round trip
         in all, for the hot path's statements that do a whole unit of work at once."""
         async with self._autocommit.connect() as conn:
-            return (await conn.execute(statement, params)).one()
+            return (await conn.execute(statement, params)).first()
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
