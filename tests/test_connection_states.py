@@ -86,6 +86,25 @@ def test_revoked_connection_gets_401_and_stays_dead(chat_server, unique_email):
     assert chat(chat_server, tokens["access_token"]).status_code == 401
 
 
+def test_a_token_in_use_stops_at_once_when_its_connection_ends(chat_server, unique_email):
+    """Chatting first warms every per-process cache (the token's, and on PostgreSQL the
+    settings the one-statement hold expects): the ended connection must still stop the
+    very next request, because the hold itself checks that the token is live."""
+    site = new_site(chat_server, unique_email(), REDIRECT)
+    tokens = site.tokens()
+    for _ in range(2):
+        assert chat(chat_server, tokens["access_token"]).status_code == 200
+    _account_action(site, "deactivate")
+    refused = chat(chat_server, tokens["access_token"])
+    assert (refused.status_code, _code(refused)) == (403, "connection_inactive")
+    renewed = site.tokens()  # a new authorization makes the connection active again
+    for _ in range(2):
+        assert chat(chat_server, renewed["access_token"]).status_code == 200
+    _account_action(site, "revoke")
+    refused = chat(chat_server, renewed["access_token"])
+    assert (refused.status_code, _code(refused)) == (401, "invalid_token")
+
+
 def test_revoking_an_access_token_kills_only_it(chat_server, unique_email):
     site = new_site(chat_server, unique_email(), REDIRECT)
     tokens = site.tokens()
