@@ -7,6 +7,8 @@ The end-to-end billing tests (``test_billing_*``) run through the real server.""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from sqlalchemy import insert, select
 
@@ -20,19 +22,8 @@ from widget_server.storage import Database
 from widget_server.storage.migrate import upgrade
 from widget_server.storage.schema import transactions, users
 
-LEDGER_FIELDS = (
-    "user_id",
-    "app_id",
-    "client_id",
-    "model",
-    "prompt_tokens",
-    "completion_tokens",
-    "provider_cost_micros",
-    "margin_micros",
-    "developer_earning_micros",
-    "platform_micros",
-    "total_micros",
-)
+# What a ledger row says, without its id and time.
+LEDGER_FIELDS = [c.name for c in transactions.columns if c.name not in ("id", "created_at")]
 
 
 @pytest.fixture
@@ -70,19 +61,26 @@ async def _ledger(db: Database) -> list[dict]:
         return [{name: row._mapping[name] for name in LEDGER_FIELDS} for row in rows]
 
 
-async def _both_ways(url: str):
+@contextlib.asynccontextmanager
+async def _payer(url: str, credit: int):
+    """A fresh database with one user holding ``credit``: the database, and the ledger
+    entry of that user's requests."""
     db = Database(url)
     try:
         await upgrade(db)
-        user_id = await _user_with_credit(db, 10_000)
-        entry = LedgerEntry(user_id, None, "lgn_client", "gpt-4o")
-        first, second = await _hold(db, user_id, 3_000), await _hold(db, user_id, 2_000)
-        held_both = await get_wallet(db, user_id)
-        booked = await settle(db, first, charge_of(1_000), entry)  # one statement on PostgreSQL
-        await db.write(lambda conn: settle_in(conn, second, charge_of(1_000), entry))
-        return held_both, booked, await get_wallet(db, user_id), await _ledger(db)
+        user_id = await _user_with_credit(db, credit)
+        yield db, LedgerEntry(user_id, None, "lgn_client", "gpt-4o")
     finally:
         await db.dispose()
+
+
+async def _both_ways(url: str):
+    async with _payer(url, 10_000) as (db, entry):
+        first, second = await _hold(db, entry.user_id, 3_000), await _hold(db, entry.user_id, 2_000)
+        held_both = await get_wallet(db, entry.user_id)
+        booked = await settle(db, first, charge_of(1_000), entry)  # one statement on PostgreSQL
+        await db.write(lambda conn: settle_in(conn, second, charge_of(1_000), entry))
+        return held_both, booked, await get_wallet(db, entry.user_id), await _ledger(db)
 
 
 def test_a_booking_within_its_hold_writes_what_the_transaction_writes(database):
@@ -97,21 +95,15 @@ def test_a_booking_within_its_hold_writes_what_the_transaction_writes(database):
 
 
 async def _hold_gone_meanwhile(url: str):
-    db = Database(url)
-    try:
-        await upgrade(db)
-        user_id = await _user_with_credit(db, 1_300)
-        entry = LedgerEntry(user_id, None, "lgn_client", "gpt-4o")
-        hold = await _hold(db, user_id, 1_000)
+    async with _payer(url, 1_300) as (db, entry):
+        hold = await _hold(db, entry.user_id, 1_000)
         # Released as stale (its process looked dead) while the answer was written...
         assert await db.write(lambda conn: release_in(conn, hold))
-        other = await _hold(db, user_id, 400)  # ...and another request holds money now.
+        other = await _hold(db, entry.user_id, 400)  # ...and another request holds money now.
         booked = await settle(db, hold, charge_of(1_000), entry)
-        wallet = await get_wallet(db, user_id)
+        wallet = await get_wallet(db, entry.user_id)
         await db.write(lambda conn: release_in(conn, other))
         return booked, wallet, await _ledger(db)
-    finally:
-        await db.dispose()
 
 
 def test_a_booking_whose_hold_was_released_meanwhile_takes_only_free_money(database):
