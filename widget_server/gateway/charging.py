@@ -167,7 +167,7 @@ async def _reserve_uncancelled(
         if settings is None:  # the app was deleted: so are its tokens
             raise ReservationRefused(ReservationRefused.GUARD_FAILED)
         if not gateway.db.is_sqlite:
-            remember_hold_settings(gateway, caller, settings)  # for the next _hold_at_once
+            _remember_hold_settings(gateway, caller, settings)  # for the next _hold_at_once
         priced = _priced(gateway, request, plan, settings, knowledge)
         reservation = reserve(
             conn,
@@ -311,12 +311,12 @@ async def _hold_at_once(
         current = {column.name: row._mapping[column.name] for column in _SETTING_COLUMNS}
         if current == settings:
             return None
-        remember_hold_settings(gateway, caller, current)
+        _remember_hold_settings(gateway, caller, current)
         settings = current
     return None
 
 
-def remember_hold_settings(gateway: Gateway, caller: Caller, settings: Mapping) -> None:
+def _remember_hold_settings(gateway: Gateway, caller: Caller, settings: Mapping) -> None:
     known = gateway.hold_settings
     if len(known) >= HOLD_SETTINGS_KEPT:
         known.pop(next(iter(known)))
