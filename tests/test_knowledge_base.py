@@ -269,6 +269,15 @@ def test_a_file_over_the_limit_is_a_413_and_nothing_is_kept(owner):
     assert owner.documents() == []
 
 
+def test_a_file_of_exactly_the_limit_is_taken(owner):
+    """The limit is the file's (SPEC §15), not the multipart body's around it."""
+    limit = 3 * 1024 * 1024
+    words = b"limit " * (limit // 6)
+    response = owner.upload("exact.txt", words + b"x" * (limit - len(words)), "text/plain")
+    assert response.status_code == 202, response.text
+    assert [document["filename"] for document in owner.documents()] == ["exact.txt"]
+
+
 def test_a_200_mb_upload_is_refused_before_its_body_is_read(owner):
     """Only the headers are sent: the server answers 413 from Content-Length alone."""
     url = urlsplit(owner.base)
@@ -347,6 +356,15 @@ def test_owner_uploads_on_the_developer_page_and_sees_each_status(owner, kb_serv
         allow_redirects=False,
     )
     assert refused.status_code == 415 and "tune.mp3" in refused.text
+    # A file over the limit: the page says so, and nothing is kept.
+    big = person.http.post(
+        kb_server.url + form.action,
+        data=form.fields,
+        files=[("file", ("big.txt", b"a" * (3 * 1024 * 1024 + 1), "text/plain"))],
+        headers={"Origin": kb_server.url},
+        allow_redirects=False,
+    )
+    assert big.status_code == 413 and "at most 3 MB" in big.text
     # Without the CSRF token: refused, nothing kept.
     forged = person.http.post(
         kb_server.url + form.action,

@@ -34,6 +34,7 @@ from ..knowledge.store import document_out
 from ..services import services
 from ..web.auth import current_user
 from ..web.errors import html_error
+from ..web.uploads import file_size, upload_body_limit
 from .forms import TYPE_LABELS, AppForm, sentence
 
 blueprint = Blueprint("developer", __name__)
@@ -331,7 +332,8 @@ async def _too_large():
 async def upload_context(client_id: str):
     """Files into the app's knowledge base (a plain multipart form; the page's script only
     adds drag and drop). Each accepted file is ``processing`` until read."""
-    if (request.content_length or 0) > services().config.max_upload_bytes:
+    limit = services().config.max_upload_bytes
+    if (request.content_length or 0) > upload_body_limit(limit):
         return await _too_large()  # refused before a byte of it is read
     try:
         submitted = await checked_form()
@@ -349,6 +351,8 @@ async def upload_context(client_id: str):
     chosen = [file for file in files.getlist("file") if file.filename]
     if not chosen:
         return await _render_app(user, app, error="Choose a file to upload.", status=400)
+    if any(file_size(file) > limit for file in chosen):
+        return await _too_large()
     refusals = []
     for file in chosen:
         try:

@@ -19,6 +19,7 @@ from ..devapi.tokens import authenticate_developer, missing_token
 from ..errors import ApiError
 from ..gateway.auth import bearer_token
 from ..services import services
+from ..web.uploads import file_size, upload_body_limit
 from . import knowledge_base, store
 from .ingest import UploadRefused
 
@@ -56,7 +57,7 @@ def too_large(limit: int) -> ApiError:
 async def upload(client_id: str):
     app = await require_app_owner(client_id)
     limit = services().config.max_upload_bytes
-    if (request.content_length or 0) > limit:
+    if (request.content_length or 0) > upload_body_limit(limit):
         raise too_large(limit)
     try:
         files = await request.files
@@ -70,6 +71,8 @@ async def upload(client_id: str):
             "Send the file as the multipart/form-data field 'file'.",
             param="file",
         )
+    if file_size(file) > limit:
+        raise too_large(limit)
     try:
         document = await knowledge_base().ingestor.accept(
             app.id, file.filename, file.mimetype, file.stream
