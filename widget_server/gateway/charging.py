@@ -11,7 +11,7 @@ as the wallet's free money goes (``billing.settlement``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -372,9 +372,9 @@ class Tab:
 
     def charge(self, usage: Usage) -> asyncio.Task:
         """Book the usage, in a task of its own that a cancelled request can't stop."""
-        if self._task is None:
-            self._close(settle(self.gateway.db, self.reservation, self.price(usage), self.entry))
-        return self._task
+        return self._close(
+            lambda: settle(self.gateway.db, self.reservation, self.charge_of(usage), self.entry)
+        )
 
     def cancel(self) -> asyncio.Task:
         """Give the reservation back: nothing is charged."""
@@ -384,19 +384,21 @@ class Tab:
         """Close the tab with ``work``: one transaction that books the usage with
         :meth:`book_in` or gives the hold back with :meth:`release_in`, together with
         whatever else must land with the money (a conversation's saved answer)."""
-        if self._task is None:
-            self._close(self.gateway.db.write(work))
-        return self._task
+        return self._close(lambda: self.gateway.db.write(work))
 
-    def price(self, usage: Usage) -> Charge:
+    def charge_of(self, usage: Usage) -> Charge:
         return price(self.prices, usage.prompt_tokens, usage.completion_tokens, self.margin_bp)
 
     def book_in(self, conn: Connection, usage: Usage) -> Charge:
-        return settle_in(conn, self.reservation, self.price(usage), self.entry)
+        return settle_in(conn, self.reservation, self.charge_of(usage), self.entry)
 
     def release_in(self, conn: Connection) -> None:
         release_in(conn, self.reservation)
 
-    def _close(self, settlement) -> None:
-        self._task = self.gateway.spawn(settlement)
-        self.gateway.in_flight.discard(self._owner)
+    def _close(self, settlement: Callable[[], Coroutine]) -> asyncio.Task:
+        """The tab's one settlement: started by the first close (``settlement`` is not
+        called after that, so no coroutine is left unawaited); every close returns it."""
+        if self._task is None:
+            self._task = self.gateway.spawn(settlement())
+            self.gateway.in_flight.discard(self._owner)
+        return self._task
