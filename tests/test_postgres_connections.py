@@ -9,21 +9,19 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from tests.fakes.fixtures import new_visitor
-from tests.support.databases import TestDatabase, pg_admin_url, run_async
+from tests.fakes.fixtures import new_visitor, serve_gateway
+from tests.support.databases import pg_admin_url, run_async
 from tests.support.fixtures import require_backend
-from tests.support.server import ServerProcess
 
 
 @pytest.fixture(scope="module")
 def pg_server(fake):
     require_backend("postgres")
-    database = TestDatabase("postgres")
-    with ServerProcess(database.url, env=fake.env) as running:
-        running.backend = "postgres"
-        running.database_name = urlsplit(database.url).path.lstrip("/")
-        yield running
-    database.close()
+    yield from serve_gateway("postgres", fake)
+
+
+def database_name(server) -> str:
+    return urlsplit(server.env["LEGION_DATABASE_URL"]).path.lstrip("/")
 
 
 async def _terminate_connections(database: str) -> int:
@@ -45,7 +43,7 @@ def test_connections_closed_by_postgres_are_replaced(pg_server, fake, unique_ema
         assert visitor.chat(model="gpt-4o-mini").status_code == 200
     assert visitor.person.get("/account").status_code == 200
 
-    assert run_async(_terminate_connections(pg_server.database_name)) >= 1
+    assert run_async(_terminate_connections(database_name(pg_server))) >= 1
 
     fake.set(reply="After the cut")
     answer = visitor.chat(model="gpt-4o-mini")

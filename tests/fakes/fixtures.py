@@ -42,7 +42,8 @@ def fresh_fake(request):
             request.getfixturevalue(name).reset()
 
 
-def _serve_gateway(backend: str, fake: FakeProviders):
+def serve_gateway(backend: str, fake: FakeProviders):
+    """A server of its own (a generator, for a fixture) with every fake provider configured."""
     database = TestDatabase(backend)
     env = {**fake.env, "LEGION_UPSTREAM_READ_TIMEOUT": READ_TIMEOUT_S}
     with ServerProcess(database.url, env=env) as running:
@@ -54,13 +55,13 @@ def _serve_gateway(backend: str, fake: FakeProviders):
 @pytest.fixture(scope="session")
 def gateway_server(backend, fake):
     """A server per backend with every fake provider configured."""
-    yield from _serve_gateway(backend, fake)
+    yield from serve_gateway(backend, fake)
 
 
 @pytest.fixture(scope="session")
 def gateway_sqlite(fake):
     """The same on SQLite only, for behaviour that does not depend on storage."""
-    yield from _serve_gateway("sqlite", fake)
+    yield from serve_gateway("sqlite", fake)
 
 
 @dataclass
