@@ -4,6 +4,7 @@ instead of an error. Real server, real PostgreSQL, the backends really terminate
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -25,13 +26,23 @@ def database_name(server) -> str:
 
 
 async def _terminate_connections(database: str) -> int:
+    """End every connection to ``database`` and wait until their backends have exited, as
+    after a restart or an idle timeout (the signal alone returns before they are gone)."""
     admin = await asyncpg.connect(pg_admin_url(), timeout=5)
     try:
-        return await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        ended = await admin.fetchval(
+            "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity"
             " WHERE datname = $1 AND pid <> pg_backend_pid()",
             database,
         )
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", ended)
+        for _ in range(100):
+            if not await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", ended
+            ):
+                break
+            await asyncio.sleep(0.05)
+        return len(ended)
     finally:
         await admin.close()
 
