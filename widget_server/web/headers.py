@@ -15,7 +15,9 @@ def page_csp(form_action_origins: tuple[str, ...] = ()) -> str:
     )
 
 
-def apply_default_headers(response: Response) -> Response:
+async def apply_default_headers(response: Response) -> Response:
+    """Async, though it never waits: Quart runs a plain function hook on a thread of its
+    executor, a hand-off there and back on every request (issue 14)."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers.setdefault("Content-Security-Policy", page_csp())
