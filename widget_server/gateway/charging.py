@@ -35,6 +35,7 @@ from ..clock import month_key, utcnow
 from ..context.profile import COLUMNS as PROFILE_COLUMNS
 from ..context.sections import join_sections, user_sections
 from ..errors import ApiError
+from ..storage.database import result_of
 from ..storage.hot import HotStatement
 from ..storage.schema import apps, reservations, user_context, users, wallets
 from .auth import TOKEN_IS_LIVE, Caller, token_is_live_params
@@ -154,7 +155,8 @@ async def _reserve_uncancelled(
     knowledge: str,
 ) -> Held:
     """One write transaction: read the current settings, hold the worst case (on
-    PostgreSQL, usually one statement: :func:`_hold_at_once`).
+    PostgreSQL, usually one statement: :func:`_hold_at_once`; on SQLite with the writer
+    idle, right here without a task: :meth:`Database.write_now`).
 
     If the request is cancelled (the client left) while the hold is being written, the
     hold still lands; it is then released at once rather than left to the stale sweeper.
@@ -179,6 +181,10 @@ async def _reserve_uncancelled(
         )
         held = priced.held(reservation)
         return held if then is None else replace(held, saved=then(conn, held))
+
+    now = gateway.db.write_now(work)  # SQLite, writer idle: no task, nothing to cancel
+    if now is not None:
+        return result_of(now)
 
     async def holding() -> Held:
         if then is None and not gateway.db.is_sqlite:

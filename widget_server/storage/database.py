@@ -37,7 +37,6 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 SQLITE_READERS = 4
-SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 
 
 def async_url(database_url: str) -> str:
@@ -76,15 +75,16 @@ class Database:
             _install_sqlite_hooks(self.engine.sync_engine)
             self._sync_engine: Engine = create_engine(
                 f"sqlite:///{path}",
-                pool_size=1,
+                pool_size=2,  # the writer thread's connection and the loop's
                 max_overflow=0,
                 connect_args={"check_same_thread": False},
             )
             _install_sqlite_hooks(self._sync_engine)
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-            # The writer thread's connection; also the loop's, for an inline write while that
-            # thread is idle (never both at once).
+            # The writer thread's connection, and the loop's for write_now (used only while
+            # the writer thread is idle: never both at once).
             self._writer_conn: Connection | None = None
+            self._inline_conn: Connection | None = None
             self._read_engine: Engine = create_engine(
                 f"sqlite:///{path}",
                 pool_size=SQLITE_READERS,
@@ -142,22 +142,14 @@ class Database:
         may run on another thread, must not touch the event loop, and should be quick.
         An exception it raises rolls back its own changes and is raised here.
 
-        ``inline``: on SQLite, when the writer thread is idle and the file's write lock is
-        free at once, run ``work`` right here instead, without the hand-off to the writer
-        thread and back (most of a short transaction's latency when requests come one at
-        a time). A lock held elsewhere (another worker) sends it to the writer thread as
-        usual, so the event loop never waits on it.
+        ``inline``: on SQLite, try :meth:`write_now` first.
         """
         if not self.is_sqlite:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(work)
-        if inline and not self._draining and not self._sqlite_writer.locked():
-            outcome = _run_inline(self, work)
-            if outcome is not None:
-                ok, value = outcome
-                if ok:
-                    return value
-                raise value
+        now = self.write_now(work) if inline else None
+        if now is not None:
+            return result_of(now)
         future = asyncio.get_running_loop().create_future()
         self._pending.append((work, future))
         if not self._draining:
@@ -165,6 +157,19 @@ class Database:
             # Keep a reference: the loop holds tasks only weakly.
             self._drain_task = asyncio.get_running_loop().create_task(self._drain())
         return await future
+
+    def write_now(self, work: Callable[[Connection], T]) -> tuple[bool, T | Exception] | None:
+        """SQLite: run ``work`` as :meth:`write` would, but right here on the event loop's
+        thread, when the writer thread is idle and the file's write lock is free at once:
+        no hand-off to the writer thread and back, and no task or turn of the loop (most
+        of a short transaction's latency when requests come one at a time).
+
+        Its outcome, ``(True, value)`` or ``(False, error)``; None when the write must wait
+        its turn through :meth:`write` (a lock held by another worker, the writer busy)
+        and always on PostgreSQL. It never awaits, so nothing can cancel it halfway."""
+        if not self.is_sqlite or self._draining or self._sqlite_writer.locked():
+            return None
+        return _run_inline(self, work)
 
     async def execute_alone(self, statement: Executable, params: dict) -> Row | None:
         """PostgreSQL only: one statement, atomic on its own, and its first row (if any).
@@ -205,8 +210,18 @@ class Database:
             self._writer.submit(self._close_writer_connection)
             self._writer.shutdown(wait=True)
             self._readers.shutdown(wait=True)
+            if self._inline_conn is not None:
+                self._inline_conn.close()
             self._sync_engine.dispose()
             self._read_engine.dispose()
+
+
+def result_of(outcome: tuple[bool, T | Exception]) -> T:
+    """The value of :meth:`Database.write_now`'s outcome, or its error raised."""
+    ok, value = outcome
+    if not ok:
+        raise value
+    return value
 
 
 def _run_read(db: Database, work: Callable[[Connection], T]) -> T:
@@ -228,28 +243,31 @@ def _writer_connection(db: Database) -> Connection:
     return conn
 
 
+def _inline_connection(db: Database) -> Connection:
+    """The event loop's own write connection, kept open like the writer thread's. Nothing
+    on it may wait: no busy timeout for the lock, and no WAL checkpoint on commit (the
+    writer thread's commits run them)."""
+    conn = db._inline_conn
+    if conn is None or conn.closed or conn.invalidated:
+        conn = db._inline_conn = db._sync_engine.connect()
+        _driver_execute(conn, "PRAGMA busy_timeout = 0")
+        _driver_execute(conn, "PRAGMA wal_autocheckpoint = 0")
+    return conn
+
+
 def _run_inline(db: Database, work: Callable[[Connection], T]) -> tuple[bool, object] | None:
     """On the event loop's thread, while the writer thread is idle: the outcome of ``work``
-    in a transaction of the writer's connection, or None when the write lock is taken.
-
-    Nothing here may wait: no busy timeout for the lock, and no WAL checkpoint on commit
-    (the writer thread's next commit runs it)."""
-    conn = _writer_connection(db)
-    _driver_execute(conn, "PRAGMA busy_timeout = 0")
-    _driver_execute(conn, "PRAGMA wal_autocheckpoint = 0")
+    in a transaction of the loop's connection, or None when the write lock is taken."""
+    conn = _inline_connection(db)
     try:
-        try:
-            transaction = conn.begin()
-        except sqlite3.OperationalError:  # locked by another process: not now
-            return None
-        try:
-            with transaction:
-                return True, work(conn)
-        except Exception as error:
-            return False, error
-    finally:
-        _driver_execute(conn, f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        _driver_execute(conn, f"PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")
+        transaction = conn.begin()
+    except sqlite3.OperationalError:  # locked by another process: not now
+        return None
+    try:
+        with transaction:
+            return True, work(conn)
+    except Exception as error:
+        return False, error
 
 
 def _run_batch(db: Database, batch) -> list[tuple[bool, object]]:
