@@ -86,5 +86,17 @@ def create_app(config: Config | None = None) -> Quart:
 
     register_error_handlers(app)
     app.after_request(apply_default_headers)
+    _drop_flask_template_processors(app)
     logging.getLogger("widget_server").setLevel(logging.INFO)
     return app
+
+
+def _drop_flask_template_processors(app: Quart) -> None:
+    """Quart's blueprints inherit Flask's, which each register Flask's own template
+    context processor: a plain function (so Quart runs it on a thread of its executor,
+    once per blueprint on every page rendered) that reads Flask's request context, which
+    Quart never sets, and so adds nothing."""
+    for processors in app.template_context_processors.values():
+        processors[:] = [
+            processor for processor in processors if processor.__module__ != "flask.templating"
+        ]
