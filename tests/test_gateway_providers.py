@@ -279,3 +279,16 @@ def test_demo_model_is_not_offered_when_providers_are_configured(visitor, fake):
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "model_not_found"
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("reply", ["Hello from upstream", "Half a pair: \ud800 kept"])
+def test_an_openai_answer_reaches_the_client_as_the_provider_sent_it(visitor, fake, reply):
+    """Nothing in it must change, so it is not decoded and encoded again (issue 14), even
+    with a lone surrogate escape, which the fast reader refuses and Python's takes."""
+    fake.set(reply=reply, prompt_tokens=5, completion_tokens=4)
+    response = visitor.chat(model="gpt-4o-mini")
+    assert response.status_code == 200, response.text
+    assert response.content == fake.requests[-1]["answer"].encode()
+    assert response.headers["content-type"] == "application/json"
+    [row] = visitor.transactions()
+    assert (row["prompt_tokens"], row["completion_tokens"]) == (5, 4)

@@ -167,7 +167,9 @@ async def _answer_whole(request, wire, parsed, behaviour, pieces, usage, truncat
     answer = wire.complete(parsed, pieces, usage, truncated)
     if not behaviour.usage:
         answer.pop("usage", None)
-    return web.json_response(answer)
+    body = json.dumps(answer)  # as aiohttp's json_response writes it
+    entry["answer"] = body
+    return web.Response(text=body, content_type="application/json")
 
 
 async def _answer_stream(request, wire, parsed, behaviour, pieces, usage, truncated, entry):

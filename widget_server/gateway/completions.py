@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 
 from quart import Request, Response, g
@@ -109,9 +108,7 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     # booking is ahead of anything the client does next (a booking that waited for the send
     # was 0.2 ms faster but could land after the client's next call: bench/README.md).
     tab.charge(completion.usage)
-    body = json.dumps(completion.body, separators=(",", ":"), ensure_ascii=False)
-    # A lone surrogate from upstream can't be UTF-8: it becomes U+FFFD, not a 500.
-    return Response(body.encode("utf-8", "replace"), content_type="application/json")
+    return Response(completion.encoded(), content_type="application/json")
 
 
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:

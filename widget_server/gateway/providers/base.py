@@ -77,8 +77,16 @@ class Meter:
 
 @dataclass
 class Completion:
-    body: dict  # an OpenAI chat.completion object
+    body: dict | None  # an OpenAI chat.completion object
     usage: Usage
+    raw: bytes | None = None  # or the provider's own bytes of it, sent on as they came
+
+    def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        # A lone surrogate from upstream can't be UTF-8: it becomes U+FFFD, not a 500.
+        text = json.dumps(self.body, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8", "replace")
 
 
 class Provider(Protocol):

@@ -2,8 +2,9 @@
 (vLLM, Ollama, llama.cpp ...).
 
 The request is forwarded nearly as sent, and so are the answer and every chunk: a client
-gets exactly what the provider produced, each chunk's bytes relayed as they came (read, in
-C, only for the usage, errors, finish and text length that billing needs). We always ask
+gets exactly what the provider produced, the answer's and each chunk's bytes relayed as
+they came (read, in C, only for the usage, errors, finish and text length that billing
+needs). We always ask
 for usage in streams (to bill), and drop the usage chunk again when the client did not ask
 for it. A server that sends no usage at all (some ignore ``stream_options``) is billed by
 estimate, and the client still gets that usage: in the answer, or as the usage-only last
@@ -28,7 +29,7 @@ from ...config import ProviderSettings
 from ..errors import UpstreamError, upstream_failed
 from ..sse import sse_events
 from .base import Call, Completion, Meter, Usage, prompt_chars
-from .transport import UpstreamClient, bad_event, cut_short, make_upstream
+from .transport import UpstreamClient, bad_event, cut_short, json_object, make_upstream
 
 LABELS = {"openai": "OpenAI", "xai": "xAI"}
 
@@ -55,14 +56,27 @@ class OpenAICompatible:
         return body
 
     async def complete(self, call: Call) -> Completion:
-        answer = await self.upstream.post_json("/chat/completions", self.body(call, False))
-        choices = answer.get("choices")
+        raw = await self.upstream.post("/chat/completions", self.body(call, False))
+        body = None
+        try:
+            answer = _decode_answer(raw)  # only choices and usage, in C
+            choices, reported = answer.choices, answer.usage
+        except msgspec.MsgspecError:
+            # Not an object, or JSON that msgspec refuses and Python takes (a lone
+            # surrogate escape): Python's reading decides.
+            body = json_object(self.upstream.label, raw)
+            choices, reported = body.get("choices"), body.get("usage")
+        usage = _usage(reported, call, self._choices(choices))
+        if isinstance(reported, dict):
+            return Completion(None, usage, raw)  # nothing changes: the provider's bytes
+        body = body if body is not None else json_object(self.upstream.label, raw)
+        body["usage"] = usage.openai()  # what we bill, estimated
+        return Completion(body, usage)
+
+    def _choices(self, choices: Any) -> list:
         if not isinstance(choices, list):
             raise upstream_failed(f"The {self.upstream.label} API sent no choices.")
-        usage = _usage(answer.get("usage"), call, answer)
-        if not isinstance(answer.get("usage"), dict):
-            answer["usage"] = usage.openai()  # what we bill, estimated
-        return Completion(answer, usage)
+        return choices
 
     async def stream(self, call: Call, meter: Meter) -> AsyncIterator[bytes]:
         upstream = self.upstream
@@ -145,6 +159,16 @@ class _Chunk(msgspec.Struct):
 _decode_chunk = msgspec.json.Decoder(_Chunk).decode
 
 
+class _Answer(msgspec.Struct):
+    """What a ``chat.completion`` is read for; anything else in it is skipped."""
+
+    choices: Any = None
+    usage: Any = None
+
+
+_decode_answer = msgspec.json.Decoder(_Answer).decode
+
+
 def _usage_chunk(last: _Chunk, usage: Usage) -> bytes:
     """The usage-only last chunk, for a server that sent none, in the stream's own terms."""
     chunk = {
@@ -173,12 +197,12 @@ def _meter_usage(meter: Meter, usage: dict) -> None:
         meter.reasoning_tokens = details["reasoning_tokens"]
 
 
-def _usage(usage, call: Call, answer: dict) -> Usage:
+def _usage(usage, call: Call, choices: list) -> Usage:
     """The answer's usage, or an estimate when a compatible server sends none."""
     meter = Meter(prompt_chars=prompt_chars(call.messages))
     if isinstance(usage, dict):
         _meter_usage(meter, usage)
-    for choice in answer.get("choices") or []:
+    for choice in choices:
         message = choice.get("message") if isinstance(choice, dict) else None
         if isinstance(message, dict) and isinstance(message.get("content"), str):
             meter.output_chars += len(message["content"])

@@ -1,7 +1,7 @@
 """Talking HTTP to a provider through the shared, pooled client.
 
-Two interchangeable stacks behind one interface (``post_json``, ``open_stream``, ``chunks``,
-``close``): aiohttp directly (the default: the fewest layers per request and per chunk,
+Two interchangeable stacks behind one interface (``post``, ``post_json``, ``open_stream``,
+``chunks``, ``close``): aiohttp directly (the default: the fewest layers per request and per chunk,
 bench/README.md), or httpx (its own transport, or over httpx-aiohttp). Every transport
 failure and every non-200 answer leaves here as an
 :class:`~widget_server.gateway.errors.UpstreamError`, so adapters only deal in success.
@@ -20,6 +20,17 @@ from ..errors import UpstreamError, from_exception, from_status, upstream_failed
 
 def encode(body: dict) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_object(label: str, content: bytes) -> dict:
+    """A provider's answer, which must be a JSON object."""
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        raise upstream_failed(f"The {label} API sent a body that is not JSON.") from None
+    if not isinstance(parsed, dict):
+        raise upstream_failed(f"The {label} API sent an unexpected body.")
+    return parsed
 
 
 UpstreamClient = aiohttp.ClientSession | httpx.AsyncClient
@@ -47,7 +58,8 @@ class HttpxUpstream:
         self.stream_headers = {**self.headers, "Accept": "text/event-stream"}
         self.stream_headers["Accept-Encoding"] = "identity"
 
-    async def post_json(self, path: str, body: dict, params: dict | None = None) -> dict:
+    async def post(self, path: str, body: dict, params: dict | None = None) -> bytes:
+        """POST ``body`` as JSON; the answer's bytes, once it was a 200."""
         try:
             response = await self.client.post(
                 self.base_url + path, content=encode(body), headers=self.headers, params=params
@@ -61,13 +73,10 @@ class HttpxUpstream:
                 response.content,
                 response.headers.get("retry-after"),
             )
-        try:
-            parsed = json.loads(response.content)
-        except ValueError:
-            raise upstream_failed(f"The {self.label} API sent a body that is not JSON.") from None
-        if not isinstance(parsed, dict):
-            raise upstream_failed(f"The {self.label} API sent an unexpected body.")
-        return parsed
+        return response.content
+
+    async def post_json(self, path: str, body: dict, params: dict | None = None) -> dict:
+        return json_object(self.label, await self.post(path, body, params))
 
     async def open_stream(
         self, path: str, body: dict, params: dict | None = None
@@ -122,7 +131,8 @@ class AiohttpUpstream:
         self.stream_headers = {**self.headers, "Accept": "text/event-stream"}
         self.stream_headers["Accept-Encoding"] = "identity"
 
-    async def post_json(self, path: str, body: dict, params: dict | None = None) -> dict:
+    async def post(self, path: str, body: dict, params: dict | None = None) -> bytes:
+        """POST ``body`` as JSON; the answer's bytes, once it was a 200."""
         try:
             async with self.session.post(
                 self.base_url + path, data=encode(body), headers=self.headers, params=params
@@ -133,13 +143,10 @@ class AiohttpUpstream:
             raise from_exception(self.label, error) from error
         if status != 200:
             raise from_status(self.label, status, content, retry_after)
-        try:
-            parsed = json.loads(content)
-        except ValueError:
-            raise upstream_failed(f"The {self.label} API sent a body that is not JSON.") from None
-        if not isinstance(parsed, dict):
-            raise upstream_failed(f"The {self.label} API sent an unexpected body.")
-        return parsed
+        return content
+
+    async def post_json(self, path: str, body: dict, params: dict | None = None) -> dict:
+        return json_object(self.label, await self.post(path, body, params))
 
     async def open_stream(
         self, path: str, body: dict, params: dict | None = None
