@@ -58,13 +58,20 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far, all its threads (user and system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Target:
     """One way to reach a chat completion: the fake directly, or through the gateway."""
 
-    def __init__(self, name: str, url: str, headers: dict[str, str]) -> None:
+    def __init__(self, name: str, url: str, headers: dict[str, str], pid: int | None) -> None:
         self.name = name
         self.url = url
         self.headers = {**headers, "Content-Type": "application/json"}
+        self.pid = pid  # the server's process, whose CPU time is measured (None: not ours)
 
     def body(self, text: str, stream: bool, max_tokens: int = 200) -> bytes:
         body = {
@@ -120,11 +127,15 @@ async def sequential(session, targets, count: int) -> dict:
     for target in targets:  # warm up connections and caches
         for _ in range(20):
             await one_request(session, target, "warm up")
+    cpu_before = {t.name: cpu_seconds(t.pid) for t in targets if t.pid}
     for _ in range(count):
         for target in targets:
             times[target.name].append(await one_request(session, target, "Hello there"))
     direct = times["direct"]
     result: dict = {"requests": count}
+    for name, before in cpu_before.items():
+        pid = next(t.pid for t in targets if t.name == name)
+        result[f"{name}_cpu_ms"] = (cpu_seconds(pid) - before) / count * 1000
     for name, values in times.items():
         result[f"{name}_p50_ms"] = pct(values, 50) * 1000
         result[f"{name}_p99_ms"] = pct(values, 99) * 1000
@@ -308,16 +319,26 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str) -> None:
 
 
 async def run(
-    args, server: ServerProcess, token: str, fake_url: str, relay_url: str, before=None
+    args,
+    server: ServerProcess,
+    token: str,
+    fake_url: str,
+    relay: tuple[str, int],
+    before=None,
 ) -> dict:
     direct = Target(
         "direct",
         fake_url + "/openai/v1/chat/completions",
         {"Authorization": f"Bearer {KEYS['openai']}"},
+        None,
     )
-    relay = Target("relay", relay_url + "/v1/chat/completions", {})
+    relay_url, relay_pid = relay
+    relay = Target("relay", relay_url + "/v1/chat/completions", {}, relay_pid)
     gateway = Target(
-        "gateway", server.url + "/v1/chat/completions", {"Authorization": f"Bearer {token}"}
+        "gateway",
+        server.url + "/v1/chat/completions",
+        {"Authorization": f"Bearer {token}"},
+        server.process.pid,
     )
     targets = [direct, relay, gateway]
     if before is not None:  # the same gateway from another tree (--before), side by side
@@ -327,6 +348,7 @@ async def run(
                 "before",
                 before_server.url + "/v1/chat/completions",
                 {"Authorization": f"Bearer {before_token}"},
+                before_server.process.pid,
             )
         )
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
@@ -392,10 +414,16 @@ def report(results: dict) -> str:
             f"| {seq[f'gateway_{q}_ms']:.2f} ms | {relay_added:.2f} ms | {gateway_added:.2f} ms "
             f"| {gateway_added / relay_added:.2f} | {goal} |"
         )
+    if "gateway_cpu_ms" in seq:
+        lines.append(
+            f"\nServer CPU time per request (all threads): relay {seq['relay_cpu_ms']:.2f} ms, "
+            f"gateway {seq['gateway_cpu_ms']:.2f} ms."
+        )
     if "before_p50_ms" in seq:
+        cpu = f", CPU {seq['before_cpu_ms']:.2f} ms" if "before_cpu_ms" in seq else ""
         lines.append(
             f"\nThe second gateway (--before / --before-env), same run: added p50 "
-            f"{seq['before_added_p50_ms']:.2f} ms, p99 {seq['before_added_p99_ms']:.2f} ms."
+            f"{seq['before_added_p50_ms']:.2f} ms, p99 {seq['before_added_p99_ms']:.2f} ms{cpu}."
         )
     lines += [
         "",
@@ -517,7 +545,8 @@ def main() -> int:
             before_server = servers[1][0]
             old = new_visitor(before_server, "bench@example.com", credit="100000")
             before = (before_server, old.token)
-        results = asyncio.run(run(args, server, visitor.token, fake_url, relay_url, before))
+        relay_target = (relay_url, relay.pid)
+        results = asyncio.run(run(args, server, visitor.token, fake_url, relay_target, before))
     finally:
         for running, db in servers:
             running.stop()

@@ -108,7 +108,11 @@ async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     # booking is ahead of anything the client does next (a booking that waited for the send
     # was 0.2 ms faster but could land after the client's next call: bench/README.md).
     tab.charge(completion.usage)
-    return Response(completion.encoded(), content_type="application/json")
+    response = Response(completion.encoded(), content_type="application/json")
+    # The body is in memory and goes to the socket at once: no send timeout, for which
+    # Quart would run the send in a task of its own with a timer (issue 14).
+    response.timeout = None
+    return response
 
 
 async def _stream(provider: Provider, call: Call, tab: Tab) -> Response:
