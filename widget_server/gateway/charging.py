@@ -367,26 +367,45 @@ class Tab:
         self.entry = entry
         self.prices = prices_of(model)
         self.margin_bp = margin_bp
-        self._task: asyncio.Task | None = None
+        self._settlement: asyncio.Future | None = None
         self._owner = asyncio.current_task()
         if self._owner is not None:
             gateway.in_flight.add(self._owner)
 
     @property
     def closed(self) -> bool:
-        return self._task is not None
+        return self._settlement is not None
 
-    def charge(self, usage: Usage) -> asyncio.Task:
-        """Book the usage, in a task of its own that a cancelled request can't stop."""
+    def charge(self, usage: Usage) -> asyncio.Future:
+        """Book the usage: on SQLite with the writer idle, right here (no task, no hand-off
+        to the writer thread); else in a task of its own that a cancelled request can't
+        stop."""
+        charge = self.charge_of(usage)
         return self._close(
-            lambda: settle(self.gateway.db, self.reservation, self.charge_of(usage), self.entry)
+            lambda: settle(self.gateway.db, self.reservation, charge, self.entry),
+            now=lambda conn: settle_in(conn, self.reservation, charge, self.entry),
         )
 
-    def cancel(self) -> asyncio.Task:
+    def charge_once_answered(self, usage: Usage) -> None:
+        """Book the usage of an answer that is about to be sent, once the request's task
+        has ended (the answer written, or the client gone) rather than on its way out.
+
+        SQLite only: its writes land one at a time in the order they are made, and
+        nothing else runs on the event loop between the task's end and this booking, so
+        it is still ahead of whatever the client does next. PostgreSQL's writes run side
+        by side: there the client's next call could be booked first, so it books before
+        the send (a booking after the send was tried and taken back: bench/README.md)."""
+        owner = self._owner
+        if self.gateway.db.is_sqlite and owner is not None and not owner.done():
+            owner.add_done_callback(lambda _: self.charge(usage))
+        else:
+            self.charge(usage)
+
+    def cancel(self) -> asyncio.Future:
         """Give the reservation back: nothing is charged."""
         return self.settle_with(self.release_in)
 
-    def settle_with(self, work: Callable[[Connection], T]) -> asyncio.Task:
+    def settle_with(self, work: Callable[[Connection], T]) -> asyncio.Future:
         """Close the tab with ``work``: one transaction that books the usage with
         :meth:`book_in` or gives the hold back with :meth:`release_in`, together with
         whatever else must land with the money (a conversation's saved answer)."""
@@ -401,10 +420,21 @@ class Tab:
     def release_in(self, conn: Connection) -> None:
         release_in(conn, self.reservation)
 
-    def _close(self, settlement: Callable[[], Coroutine]) -> asyncio.Task:
+    def _close(
+        self,
+        settlement: Callable[[], Coroutine],
+        now: Callable[[Connection], object] | None = None,
+    ) -> asyncio.Future:
         """The tab's one settlement: started by the first close (``settlement`` is not
-        called after that, so no coroutine is left unawaited); every close returns it."""
-        if self._task is None:
-            self._task = self.gateway.spawn(settlement())
+        called after that, so no coroutine is left unawaited); every close returns it.
+        ``now``: the same settlement as a transaction that :meth:`Database.write_now` may
+        run at once (a failure there is rolled back, and the task tries again)."""
+        if self._settlement is None:
+            outcome = self.gateway.db.write_now(now) if now is not None else None
+            if outcome is not None and outcome[0]:
+                self._settlement = asyncio.get_running_loop().create_future()
+                self._settlement.set_result(outcome[1])
+            else:
+                self._settlement = self.gateway.spawn(settlement())
             self.gateway.in_flight.discard(self._owner)
-        return self._task
+        return self._settlement

@@ -103,11 +103,10 @@ async def _until_first_byte(provider: Provider, tab: Tab, meter: Meter):
 async def _complete(provider: Provider, call: Call, tab: Tab) -> Response:
     async with _until_first_byte(provider, tab, Meter(prompt_chars=prompt_chars(call.messages))):
         completion = await provider.complete(call)
-    # Handed to the writer before the answer is sent, not awaited: the reservation keeps
-    # the money held until it lands, so the wallet can't be overspent meanwhile, and the
-    # booking is ahead of anything the client does next (a booking that waited for the send
-    # was 0.2 ms faster but could land after the client's next call: bench/README.md).
-    tab.charge(completion.usage)
+    # Not awaited: the reservation keeps the money held until the booking lands, so the
+    # wallet can't be overspent meanwhile; and it lands ahead of anything the client does
+    # next (on SQLite once the answer is written, on PostgreSQL handed over before).
+    tab.charge_once_answered(completion.usage)
     response = Response(completion.encoded(), content_type="application/json")
     # The body is in memory and goes to the socket at once: no send timeout, for which
     # Quart would run the send in a task of its own with a timer (issue 14).
