@@ -257,17 +257,33 @@ def _inline_connection(db: Database) -> Connection:
 
 def _run_inline(db: Database, work: Callable[[Connection], T]) -> tuple[bool, object] | None:
     """On the event loop's thread, while the writer thread is idle: the outcome of ``work``
-    in a transaction of the loop's connection, or None when the write lock is taken."""
+    in a transaction of the loop's connection, or None when the write lock is taken.
+
+    The transaction is begun and ended on the driver itself: SQLAlchemy's begin and commit
+    cost more than the hold's statements (issue 14). A statement that ``work`` runs through
+    SQLAlchemy opens SQLAlchemy's transaction inside it (the "begin" hook sends no second
+    BEGIN), and that transaction then ends it."""
     conn = _inline_connection(db)
+    driver = conn.connection.dbapi_connection
     try:
-        transaction = conn.begin()
+        driver.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:  # locked by another process: not now
         return None
     try:
-        with transaction:
-            return True, work(conn)
+        value = work(conn)
+        _end_inline(conn, driver, commit=True)
     except Exception as error:
+        _end_inline(conn, driver, commit=False)
         return False, error
+    return True, value
+
+
+def _end_inline(conn: Connection, driver: sqlite3.Connection, *, commit: bool) -> None:
+    if conn.in_transaction():  # SQLAlchemy's, begun inside: it ends the driver's too
+        ending = conn.commit if commit else conn.rollback
+    else:
+        ending = driver.commit if commit else driver.rollback
+    ending()
 
 
 def _run_batch(db: Database, batch) -> list[tuple[bool, object]]:
@@ -328,6 +344,9 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn) -> None:
+        # Begun on the driver already (write_now); aiosqlite's adapter has no such flag.
+        if getattr(conn.connection.dbapi_connection, "in_transaction", False):
+            return
         mode = conn.get_execution_options().get("legion_sqlite_begin", "IMMEDIATE")
         _driver_execute(conn, f"BEGIN {mode}")
 
