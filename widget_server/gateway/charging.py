@@ -377,9 +377,9 @@ class Tab:
         return self._settlement is not None
 
     def charge(self, usage: Usage) -> asyncio.Future:
-        """Book the usage: on SQLite with the writer idle, right here (no task, no hand-off
-        to the writer thread); else in a task of its own that a cancelled request can't
-        stop."""
+        """Book the usage: on SQLite, when this request is alone and the writer idle,
+        right here (no task, no hand-off to the writer thread); else in a task of its own
+        that a cancelled request can't stop."""
         charge = self.charge_of(usage)
         return self._close(
             lambda: settle(self.gateway.db, self.reservation, charge, self.entry),
@@ -428,9 +428,11 @@ class Tab:
         """The tab's one settlement: started by the first close (``settlement`` is not
         called after that, so no coroutine is left unawaited); every close returns it.
         ``now``: the same settlement as a transaction that :meth:`Database.write_now` may
-        run at once (a failure there is rolled back, and the task tries again)."""
+        run at once when this request is alone (a failure there is rolled back, and the
+        task tries again)."""
         if self._settlement is None:
-            outcome = self.gateway.db.write_now(now) if now is not None else None
+            at_once = now is not None and self.gateway.alone(self._owner)
+            outcome = self.gateway.db.write_now(now) if at_once else None
             if outcome is not None and outcome[0]:
                 self._settlement = asyncio.get_running_loop().create_future()
                 self._settlement.set_result(outcome[1])
