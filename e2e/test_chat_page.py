@@ -194,6 +194,44 @@ def test_a_list_refresh_during_a_rename_keeps_the_rename(
     expect(page.get_by_role("button", name=re.compile("^Rename conversation"))).to_have_count(1)
 
 
+def test_new_chat_waits_until_the_answer_is_saved_and_shown(
+    legion, chat_app, context, visitor, fake_llm
+):
+    """Clicked while an answer streamed, New chat was ignored, and clicked while the ended
+    answer's thread reloaded, the reload took it back: either way the next question joined
+    the old thread (CI once exported one conversation for two). The button is disabled
+    until both are over."""
+    page = open_chat(context, legion, chat_app, visitor())
+    new_chat = page.get_by_role("button", name="New chat")
+    held = []
+    reload_of_thread = re.compile(r"/conversations/[^/?]+$")
+
+    def hold_reloads(route):
+        if route.request.method == "GET":
+            held.append(route)
+        else:
+            route.continue_()  # the ask itself (POST .../conversations/stream)
+
+    page.route(reload_of_thread, hold_reloads)
+    fake_llm.set(reply=" ".join(f"w{i}" for i in range(30)), delay=0.03)
+    ask(page, "Paella please")
+    expect(answers(page).last).to_contain_text("w2")
+    expect(new_chat).to_be_disabled()
+    while not held:  # the answer has ended; the reload of its thread is kept for now
+        page.wait_for_timeout(20)
+    expect(page.get_by_role("button", name="Send")).to_be_visible()
+    expect(new_chat).to_be_disabled()
+    held.pop().continue_()
+    page.unroute(reload_of_thread)
+    new_chat.click()  # waits until it is enabled
+    fake_llm.set(reply="Bake at 180 degrees")
+    ask(page, "Bread please")
+    expect(answers(page).last).to_contain_text("180 degrees")
+    expect(answers(page)).to_have_count(1)
+    renames = page.get_by_role("button", name=re.compile("^Rename conversation"))
+    expect(renames).to_have_count(2)
+
+
 def test_keyboard_only_and_billing_prompt(legion, chat_app, context, visitor, fake_llm):
     page = open_chat(context, legion, chat_app, visitor(credit="0.000001"))
     field = page.get_by_label("Message", exact=True)

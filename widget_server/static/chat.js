@@ -97,6 +97,7 @@
   var input = $("#question");
   var sendButton = $(".send");
   var stopButton = $(".stop");
+  var newChatButton = $(".new-chat");
   var list = $(".conversations");
   var note = $(".sidebar-note");
   var moreButton = $(".more");
@@ -744,6 +745,9 @@
     sendButton.hidden = on;
     stopButton.hidden = !on;
     input.disabled = false;
+    // While an answer streams, a new chat would mix into its thread: the button says so
+    // instead of ignoring the click.
+    newChatButton.disabled = on;
   }
 
   async function ask(text) {
@@ -859,7 +863,9 @@
     state.answering = null;
     busy(false);
     if (state.conversation) {
+      newChatButton.disabled = true; // its reload would take the new chat back
       await openConversation(state.conversation.id).catch(showProblem);
+      newChatButton.disabled = false;
       await refreshList();
     }
   }
@@ -944,7 +950,7 @@
     }
   });
 
-  $(".new-chat").addEventListener("click", newChat);
+  newChatButton.addEventListener("click", newChat);
   moreButton.addEventListener("click", function () {
     loadList(true).catch(showProblem);
   });
