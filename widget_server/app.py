@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from datetime import timedelta
 
@@ -83,6 +84,11 @@ def create_app(config: Config | None = None) -> Quart:
     async def start_heartbeat() -> None:
         """Last: every concern has registered what it recovers from dead processes."""
         app.extensions["legion"].heartbeat.start_beating()
+        # What start-up made (modules, the app, SQLAlchemy's and the catalog's objects)
+        # lives as long as the process: out of the collector's sight, the occasional full
+        # collection is a short pause instead of a walk over all of it (issue 14).
+        gc.collect()
+        gc.freeze()
 
     register_error_handlers(app)
     app.after_request(apply_default_headers)
