@@ -408,6 +408,11 @@ async def _inline_writes(path: Path) -> dict:
         seen["idle"] = await db.write(note("idle-writer"), inline=True)
         with pytest.raises(ValueError):
             await db.write(note("failed", fail=True), inline=True)
+        # The loop's connection breaks behind SQLAlchemy's back: that write waits for the
+        # writer thread, and the next one runs on the loop again, on a new connection.
+        db._inline_conn.connection.dbapi_connection.close()
+        await db.write(note("broken-inline"), inline=True)
+        await db.write(note("inline-again"), inline=True)
         # Another process's writer holds the file's write lock for a while: the inline
         # write must not wait for it on the event loop.
         other = sqlite3.connect(path, isolation_level=None)
@@ -443,4 +448,7 @@ def test_an_inline_write_runs_on_the_loop_only_when_nothing_waits(tmp_path):
     assert not seen["failed"].startswith("sqlite-writer")
     assert seen["locked-elsewhere"].startswith("sqlite-writer")  # waited on the writer thread
     assert not seen["done_while_locked"] and seen["ticks_while_locked"] >= 10
-    assert seen["kept"] == ["idle-writer", "locked-elsewhere"]  # the failed one left nothing
+    assert seen["broken-inline"].startswith("sqlite-writer")
+    assert not seen["inline-again"].startswith("sqlite-writer")
+    # The failed one left nothing.
+    assert seen["kept"] == ["broken-inline", "idle-writer", "inline-again", "locked-elsewhere"]

@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, Row, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.expression import Executable
 
@@ -165,8 +165,9 @@ class Database:
         of a short transaction's latency when requests come one at a time).
 
         Its outcome, ``(True, value)`` or ``(False, error)``; None when the write must wait
-        its turn through :meth:`write` (a lock held by another worker, the writer busy)
-        and always on PostgreSQL. It never awaits, so nothing can cancel it halfway."""
+        its turn through :meth:`write` (a lock held by another worker, the writer busy, a
+        broken connection) and always on PostgreSQL. It never raises, and never awaits, so
+        nothing can cancel it halfway."""
         if not self.is_sqlite or self._draining or self._sqlite_writer.locked():
             return None
         return _run_inline(self, work)
@@ -263,17 +264,26 @@ def _run_inline(db: Database, work: Callable[[Connection], T]) -> tuple[bool, ob
     cost more than the hold's statements (issue 14). A statement that ``work`` runs through
     SQLAlchemy opens SQLAlchemy's transaction inside it (the "begin" hook sends no second
     BEGIN), and that transaction then ends it."""
-    conn = _inline_connection(db)
-    driver = conn.connection.dbapi_connection
     try:
+        conn = _inline_connection(db)
+    except SQLAlchemyError:
+        return None  # the writer thread's turn, which reports what is wrong
+    try:
+        driver = conn.connection.dbapi_connection
         driver.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:  # locked by another process: not now
+        return None
+    except (sqlite3.Error, SQLAlchemyError):  # the connection broke: the next one is new
+        conn.invalidate()
         return None
     try:
         value = work(conn)
         _end_inline(conn, driver, commit=True)
     except Exception as error:
-        _end_inline(conn, driver, commit=False)
+        try:
+            _end_inline(conn, driver, commit=False)
+        except Exception:  # the connection broke: the next write_now opens another
+            conn.invalidate()
         return False, error
     return True, value
 
