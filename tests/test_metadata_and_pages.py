@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import re
+import socket
+import time
 
 import httpx
 import pytest
@@ -158,3 +161,42 @@ def test_every_hook_and_view_is_a_coroutine_function(tmp_path):
         if not inspect.iscoroutinefunction(function)
     ]
     assert plain == []
+
+
+def _read_answer(sock: socket.socket) -> bytes:
+    """One HTTP/1.1 answer with a Content-Length body, or what came before the close."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return received
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_an_early_error_answer_keeps_the_connection_usable(server):
+    """A 401 is decided before the body is read. The connection must still carry the
+    client's next request: hypercorn closes it when an answer ends before the body was
+    read, and a client that already had its answer lost the next one (seen once in CI)."""
+    url = httpx.URL(server.url)
+    body = b'{"messages": [{"role": "user", "content": "hi"}]}'
+    head = (
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: legion\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    with socket.create_connection((url.host, url.port), timeout=10) as sock:
+        sock.sendall(head)  # the body comes late: the 401 is known before it
+        time.sleep(0.3)
+        sock.sendall(body)
+        first = _read_answer(sock)
+        assert first.startswith(b"HTTP/1.1 401"), first
+        sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: legion\r\n\r\n")
+        second = _read_answer(sock)
+        assert second.startswith(b"HTTP/1.1 200"), second

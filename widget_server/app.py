@@ -26,6 +26,7 @@ from .security.secret_key import resolve_secret_key
 from .services import Services
 from .storage.maintenance import purge_periodically
 from .storage.migrate import upgrade
+from .web.connections import finish_reading_body
 from .web.errors import register_error_handlers
 from .web.headers import apply_default_headers
 from .web.pages import blueprint as pages_blueprint
@@ -92,6 +93,7 @@ def create_app(config: Config | None = None) -> Quart:
 
     register_error_handlers(app)
     app.after_request(apply_default_headers)
+    app.after_request(finish_reading_body)
     _drop_flask_template_processors(app)
     logging.getLogger("widget_server").setLevel(logging.INFO)
     return app
