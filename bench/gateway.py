@@ -368,6 +368,8 @@ async def run(
         if profiler is not None:
             stop_profiler(profiler, args.profile)
             return results
+        if args.sequential_only:
+            return results
         results["concurrency"] = []
         for level in (8, 64) if args.quick else (1, 8, 32, 64, 128):
             total = max(200, level * 10) if args.quick else max(500, level * 20)
@@ -476,6 +478,9 @@ def report(results: dict) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    parser.add_argument(
+        "--sequential-only", action="store_true", help="only one request at a time (then stop)"
+    )
     parser.add_argument(
         "--transport", choices=("aiohttp", "httpx-aiohttp", "httpx"), default="aiohttp"
     )
