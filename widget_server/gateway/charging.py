@@ -433,7 +433,7 @@ class Tab:
         if self._settlement is None:
             at_once = now is not None and self.gateway.alone(self._owner)
             outcome = self.gateway.db.write_now(now) if at_once else None
-            if outcome is not None and outcome[0]:
+            if outcome is not None and outcome[0]:  # booked right here
                 self._settlement = asyncio.get_running_loop().create_future()
                 self._settlement.set_result(outcome[1])
             else:

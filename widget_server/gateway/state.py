@@ -88,7 +88,7 @@ class Gateway:
             )
         return model
 
-    def alone(self, task: asyncio.Task | None = None) -> bool:
+    def alone(self, task: asyncio.Task | None) -> bool:
         """No request but ``task`` holds money now. Only then is a booking run on the event
         loop at once (``Database.write_now``): under load bookings wait for the writer
         thread, which commits many together while the loop relays chunks (at 200 streams

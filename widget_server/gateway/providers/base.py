@@ -84,7 +84,7 @@ class Completion:
     def encoded(self) -> bytes:
         if self.raw is not None:
             return self.raw
-        # A lone surrogate from upstream can't be UTF-8: it becomes U+FFFD, not a 500.
+        # A lone surrogate from upstream can't be UTF-8: it becomes "?", not a 500.
         text = json.dumps(self.body, separators=(",", ":"), ensure_ascii=False)
         return text.encode("utf-8", "replace")
 

@@ -4,11 +4,10 @@
 The request is forwarded nearly as sent, and so are the answer and every chunk: a client
 gets exactly what the provider produced, the answer's and each chunk's bytes relayed as
 they came (read, in C, only for the usage, errors, finish and text length that billing
-needs). We always ask
-for usage in streams (to bill), and drop the usage chunk again when the client did not ask
-for it. A server that sends no usage at all (some ignore ``stream_options``) is billed by
-estimate, and the client still gets that usage: in the answer, or as the usage-only last
-chunk it asked for.
+needs). We always ask for usage in streams (to bill), and drop the usage chunk again when
+the client did not ask for it. A server that sends no usage at all (some ignore
+``stream_options``) is billed by estimate, and the client still gets that usage: in the
+answer, or as the usage-only last chunk it asked for.
 
 The output cap goes out in the field the model takes (the catalog's
 ``output_cap_fields``): OpenAI's reasoning models only know ``max_completion_tokens``,

@@ -1,9 +1,9 @@
 """Talking HTTP to a provider through the shared, pooled client.
 
 Two interchangeable stacks behind one interface (``post``, ``post_json``, ``open_stream``,
-``chunks``, ``close``): aiohttp directly (the default: the fewest layers per request and per chunk,
-bench/README.md), or httpx (its own transport, or over httpx-aiohttp). Every transport
-failure and every non-200 answer leaves here as an
+``chunks``, ``close``): aiohttp directly (the default: the fewest layers per request and
+per chunk, bench/README.md), or httpx (its own transport, or over httpx-aiohttp). Every
+transport failure and every non-200 answer leaves here as an
 :class:`~widget_server.gateway.errors.UpstreamError`, so adapters only deal in success.
 """
 
