@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -189,6 +190,15 @@ async def streams(session, target: Target, count: int, start_over: float, chunks
     }
 
 
+def median_round(rounds: list[dict]) -> dict:
+    """Each number's median over the rounds; failures are added up."""
+    combined = {}
+    for key in rounds[0]:
+        values = sorted(measured[key] for measured in rounds)
+        combined[key] = sum(values) if key == "failed" else values[len(values) // 2]
+    return combined
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -244,7 +254,7 @@ def start_profiler(path: Path | None, pid: int) -> subprocess.Popen | None:
     while the streams run (--profile FILE: py-spy's raw format, one stack per line)."""
     if path is None:
         return None
-    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250"]
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", os.environ.get("PY_SPY_RATE", "250")]
     return subprocess.Popen([*command, "--output", str(path)], stdout=subprocess.DEVNULL)
 
 
@@ -262,8 +272,11 @@ def raise_fd_limit() -> None:
 
 
 def start_fake(port: int) -> subprocess.Popen:
+    # Without automatic garbage collections (a bench run is short): the fake's own pauses
+    # would land on every target's chunk gaps.
+    no_gc = "import gc, runpy; gc.disable(); runpy.run_module('tests.fakes', run_name='__main__')"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes", "--port", str(port), "--no-record"],
+        [sys.executable, "-c", no_gc, "--port", str(port), "--no-record"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -359,6 +372,10 @@ async def run(
         "workers": args.workers,
         "database": "postgresql" if args.postgres else "sqlite",
     }
+    # The client's own garbage collections only between measurements: a pause of this
+    # process would land on the chunk gaps of whichever target it happened to measure.
+    gc.collect()
+    gc.disable()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         profiler = None
         if args.profile_phase == "sequential":
@@ -376,17 +393,25 @@ async def run(
             row = {"concurrency": level}
             for target in targets:
                 row[target.name] = await concurrent(session, target, level, total)
+                gc.collect()
             results["concurrency"].append(row)
             print("concurrency", row, flush=True)
         results["streams"] = []
         profiler = start_profiler(args.profile, server.process.pid)  # --profile-phase streams
         for count in args.streams:
-            row = {"streams": count}
-            for target in targets:
-                row[target.name] = await streams(
-                    session, target, count, args.stream_start, args.stream_chunks
-                )
-                await asyncio.sleep(1)
+            # Each round runs every target once, in a rotated order, so that a slow moment
+            # of the machine lands on different targets; each number is the median round's.
+            rounds: dict[str, list[dict]] = {target.name: [] for target in targets}
+            for number in range(args.rounds):
+                turn = number % len(targets)
+                for target in targets[turn:] + targets[:turn]:
+                    rounds[target.name].append(
+                        await streams(session, target, count, args.stream_start, args.stream_chunks)
+                    )
+                    gc.collect()
+                    await asyncio.sleep(1)
+            row = {"streams": count, "rounds": args.rounds}
+            row.update({name: median_round(measured) for name, measured in rounds.items()})
             results["streams"].append(row)
             print("streams", row, flush=True)
         stop_profiler(profiler, args.profile)
@@ -488,6 +513,9 @@ def main() -> int:
     parser.add_argument("--streams", type=int, nargs="*", default=[200, 300])
     parser.add_argument("--stream-start", type=float, default=1.0, help="start them over")
     parser.add_argument("--stream-chunks", type=int, default=50)
+    parser.add_argument(
+        "--rounds", type=int, help="runs of each stream level per target (default 3; quick 1)"
+    )
     parser.add_argument("--slow", type=int, default=0, help="slow streams (0: skip)")
     parser.add_argument("--pin", type=int, default=None, help="run relay and gateway on CPU")
     parser.add_argument("--postgres", action="store_true", help="the gateway on PostgreSQL")
@@ -514,6 +542,8 @@ def main() -> int:
         "LEGION_WORKER_CLASS=uvloop: shown as 'before'",
     )
     args = parser.parse_args()
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
     raise_fd_limit()
     fake_port = free_port()
     fake = start_fake(fake_port)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from datetime import timedelta
 
@@ -11,12 +10,14 @@ from quart import Quart
 
 from .accounts.views import blueprint as accounts_blueprint
 from .chatpage import blueprint as chatpage_blueprint
+from .collector import QuietCollector
 from .config import Config
 from .context import init_app as init_user_context
 from .conversations import init_app as init_conversations
 from .devapi.account import blueprint as devapi_account_blueprint
 from .devapi.views import blueprint as devapi_blueprint
 from .developer import blueprint as developer_blueprint
+from .gateway import EXTRAS_KEY as GATEWAY_KEY
 from .gateway import init_app as init_gateway
 from .knowledge import init_app as init_knowledge
 from .oauth.views import blueprint as oauth_blueprint
@@ -67,6 +68,8 @@ def create_app(config: Config | None = None) -> Quart:
         services = app.extensions.pop("legion", None)
         if services is not None:
             services.extras["purge_task"].cancel()
+            if "collector" in services.extras:
+                await services.extras["collector"].stop()
             await services.close()
 
     for blueprint in (pages_blueprint, accounts_blueprint, oauth_blueprint, widget_blueprint):
@@ -84,12 +87,12 @@ def create_app(config: Config | None = None) -> Quart:
     @app.before_serving
     async def start_heartbeat() -> None:
         """Last: every concern has registered what it recovers from dead processes."""
-        app.extensions["legion"].heartbeat.start_beating()
-        # What start-up made (modules, the app, SQLAlchemy's and the catalog's objects)
-        # lives as long as the process: out of the collector's sight, the occasional full
-        # collection is a short pause instead of a walk over all of it (issue 14).
-        gc.collect()
-        gc.freeze()
+        services = app.extensions["legion"]
+        services.heartbeat.start_beating()
+        gateway = services.extras[GATEWAY_KEY]
+        collector = QuietCollector(busy=lambda: bool(gateway.in_flight))
+        collector.start()  # last: what start-up made is frozen out of the collector's sight
+        services.extras["collector"] = collector
 
     register_error_handlers(app)
     app.after_request(apply_default_headers)

@@ -1,0 +1,84 @@
+"""Full garbage collections only at quiet moments (``widget_server/collector.py``).
+
+In process: the collector changes this process's ``gc`` settings while it runs, and the
+tests check that it puts them back."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import pytest
+
+from widget_server.collector import DUE_AFTER, NEVER, QuietCollector
+
+
+def make_full_collection_due() -> None:
+    """Each collection of generation 1 counts towards the next full one."""
+    for _ in range(DUE_AFTER):
+        gc.collect(1)
+
+
+@pytest.fixture
+def thresholds():
+    before = gc.get_threshold()
+    yield before
+    gc.set_threshold(*before)
+    gc.unfreeze()
+
+
+async def test_start_freezes_what_exists_and_turns_automatic_full_collections_off(thresholds):
+    collector = QuietCollector(busy=lambda: False, check_every=60)
+    collector.start()
+    try:
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (thresholds[0], thresholds[1], NEVER)
+    finally:
+        await collector.stop()
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0
+
+
+async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
+    in_flight = {"answer"}
+    collector = QuietCollector(busy=lambda: bool(in_flight), check_every=60, longest_without=60)
+    collector.start()
+    try:
+        make_full_collection_due()
+        assert not collector.collect_if_due()
+        assert gc.get_count()[2] >= DUE_AFTER  # still due: nothing ran
+
+        in_flight.clear()
+        assert collector.collect_if_due()
+        assert gc.get_count()[2] == 0
+        assert not collector.collect_if_due()  # no longer due
+    finally:
+        await collector.stop()
+
+
+async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_wait(thresholds):
+    collector = QuietCollector(busy=lambda: True, check_every=60, longest_without=0.05)
+    collector.start()
+    try:
+        make_full_collection_due()
+        assert not collector.collect_if_due()  # busy, and the last one was just now
+        await asyncio.sleep(0.06)
+        assert collector.collect_if_due()
+        assert gc.get_count()[2] == 0
+    finally:
+        await collector.stop()
+
+
+async def test_its_task_collects_on_its_own(thresholds):
+    collector = QuietCollector(busy=lambda: False, check_every=0.01)
+    collector.start()
+    try:
+        started = collector.last_full
+        make_full_collection_due()
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if collector.last_full > started:
+                break
+        assert collector.last_full > started
+    finally:
+        await collector.stop()
