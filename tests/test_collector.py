@@ -10,6 +10,7 @@ import gc
 
 import pytest
 
+from tests.support.databases import in_own_loop
 from widget_server.collector import DUE_AFTER, NEVER, QuietCollector
 
 
@@ -27,6 +28,7 @@ def thresholds():
     gc.unfreeze()
 
 
+@in_own_loop
 async def test_start_freezes_what_exists_and_turns_automatic_full_collections_off(thresholds):
     collector = QuietCollector(busy=lambda: False, check_every=60)
     collector.start()
@@ -39,6 +41,7 @@ async def test_start_freezes_what_exists_and_turns_automatic_full_collections_of
     assert gc.get_freeze_count() == 0
 
 
+@in_own_loop
 async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
     in_flight = {"answer"}
     collector = QuietCollector(busy=lambda: bool(in_flight), check_every=60, longest_without=60)
@@ -56,6 +59,7 @@ async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
         await collector.stop()
 
 
+@in_own_loop
 async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_wait(thresholds):
     collector = QuietCollector(busy=lambda: True, check_every=60, longest_without=0.05)
     collector.start()
@@ -69,6 +73,7 @@ async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_
         await collector.stop()
 
 
+@in_own_loop
 async def test_its_task_collects_on_its_own(thresholds):
     collector = QuietCollector(busy=lambda: False, check_every=0.01)
     collector.start()

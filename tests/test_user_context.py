@@ -6,12 +6,13 @@ flag off)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from tests.fakes.fixtures import REDIRECT_URI, connect_again
 from tests.support.conversations import ChatClient
@@ -20,14 +21,16 @@ from tests.support.knowledge import ask, new_owner, serve, system_text
 from tests.support.oauth import form_with_action
 from widget_server.clock import utcnow
 from widget_server.context import history
+from widget_server.context import recorder as recorder_module
 from widget_server.context.history import DayTally
+from widget_server.context.recorder import QuestionRecorder
 from widget_server.context.sections import with_context
 from widget_server.context.signals import signals_of
 from widget_server.gateway.request import ChatRequest
 from widget_server.knowledge import KnowledgeBase
 from widget_server.storage import Database
 from widget_server.storage.migrate import upgrade
-from widget_server.storage.schema import users
+from widget_server.storage.schema import user_context_days, users
 
 OFF = {"user_preferences": False, "user_information": False, "user_context": False}
 
@@ -257,6 +260,71 @@ def test_a_summary_is_recomputed_at_most_once_an_interval_and_only_after_new_que
     tmp_path,
 ):
     run_async(_summary_rules(f"sqlite:///{tmp_path / 'rules.db'}"))
+
+
+async def _counting_yields_and_honours_a_forget_meanwhile(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+        now = utcnow()
+
+        def new_user(email: str) -> int:
+            return db.write(
+                lambda conn: conn.execute(
+                    insert(users)
+                    .values(email=email, password_hash="x", created_at=now)
+                    .returning(users.c.id)
+                ).scalar_one()
+            )
+
+        kept, cleared = await new_user("kept@example.com"), await new_user("cleared@example.com")
+        turns = 0
+        turns_when_written: list[int] = []
+
+        class Watched:
+            """The database, noting how many turns the loop had when the counts are written."""
+
+            def write(self, work):
+                turns_when_written.append(turns)
+                return db.write(work)
+
+        recorder = QuestionRecorder(Watched(), refresh_s=300)
+        questions = 20
+        for number in range(questions):
+            recorder.record(kept, f"How do I export my invoices, take {number}?")
+            recorder.record(cleared, f"Compare plan {number} with the others")
+
+        async def meanwhile() -> None:
+            nonlocal turns
+            while True:
+                await asyncio.sleep(0)
+                turns += 1
+                if turns == 1:
+                    recorder.forget(cleared)  # "Clear what is kept" while the flush counts
+
+        other = asyncio.create_task(meanwhile())
+        try:
+            await recorder.flush()
+        finally:
+            other.cancel()
+        # The loop had a turn between questions, so one task's work never stalled the rest.
+        assert turns_when_written and turns_when_written[0] >= 2 * questions - 1
+
+        def day_rows(conn):
+            return conn.execute(
+                select(user_context_days.c.user_id, user_context_days.c.questions)
+            ).all()
+
+        assert await db.read_call(day_rows) == [(kept, questions)]
+    finally:
+        await db.dispose()
+
+
+def test_counting_questions_yields_to_the_loop_and_drops_a_user_who_cleared_meanwhile(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(recorder_module, "SLICE_S", 0.0)  # a turn after every question
+    run_async(_counting_yields_and_honours_a_forget_meanwhile(f"sqlite:///{tmp_path / 'q.db'}"))
 
 
 class _NoDatabase:
