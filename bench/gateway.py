@@ -249,12 +249,12 @@ async def slow_streams(session, target: Target, pid: int, count: int) -> dict:
 # ------------------------------------------------------------------ orchestration
 
 
-def start_profiler(path: Path | None, pid: int) -> subprocess.Popen | None:
+def start_profiler(path: Path | None, pid: int, rate: int = 250) -> subprocess.Popen | None:
     """py-spy sampling the gateway (its Python frames and, with --native, its C calls)
     while the streams run (--profile FILE: py-spy's raw format, one stack per line)."""
     if path is None:
         return None
-    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", os.environ.get("PY_SPY_RATE", "250")]
+    command = ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", str(rate)]
     return subprocess.Popen([*command, "--output", str(path)], stdout=subprocess.DEVNULL)
 
 
@@ -379,7 +379,7 @@ async def run(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         profiler = None
         if args.profile_phase == "sequential":
-            profiler = start_profiler(args.profile, server.process.pid)
+            profiler = start_profiler(args.profile, server.process.pid, args.profile_rate)
         results["sequential"] = await sequential(session, targets, 200 if args.quick else 1000)
         print("sequential", results["sequential"], flush=True)
         if profiler is not None:
@@ -397,7 +397,8 @@ async def run(
             results["concurrency"].append(row)
             print("concurrency", row, flush=True)
         results["streams"] = []
-        profiler = start_profiler(args.profile, server.process.pid)  # --profile-phase streams
+        # --profile-phase streams (the default)
+        profiler = start_profiler(args.profile, server.process.pid, args.profile_rate)
         for count in args.streams:
             # Each round runs every target once, in a rotated order, so that a slow moment
             # of the machine lands on different targets; each number is the median round's.
@@ -530,6 +531,7 @@ def main() -> int:
         default="streams",
         help="what --profile records: the streams, or one request at a time (then stops)",
     )
+    parser.add_argument("--profile-rate", type=int, default=250, help="py-spy's samples a second")
     parser.add_argument(
         "--before", type=Path, help="also measure the gateway of this checkout (a git worktree)"
     )

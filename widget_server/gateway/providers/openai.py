@@ -133,18 +133,20 @@ class OpenAICompatible:
             await upstream.close(response)
 
 
-class _Delta(msgspec.Struct):
+# gc=False: decoded from JSON, these can't be part of a reference cycle, so the collector
+# need not track them (a stream makes three for each chunk).
+class _Delta(msgspec.Struct, gc=False):
     content: str | None = None
     tool_calls: msgspec.Raw | None = None
     refusal: str | None = None
 
 
-class _Choice(msgspec.Struct):
+class _Choice(msgspec.Struct, gc=False):
     delta: _Delta | None = None
     finish_reason: str | None = None
 
 
-class _Chunk(msgspec.Struct):
+class _Chunk(msgspec.Struct, gc=False):
     """What a ``chat.completion.chunk`` is read for; anything else in it is skipped."""
 
     choices: list[_Choice] | None = None
@@ -158,7 +160,7 @@ class _Chunk(msgspec.Struct):
 _decode_chunk = msgspec.json.Decoder(_Chunk).decode
 
 
-class _Answer(msgspec.Struct):
+class _Answer(msgspec.Struct, gc=False):
     """What a ``chat.completion`` is read for; anything else in it is skipped."""
 
     choices: Any = None
