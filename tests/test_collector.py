@@ -30,7 +30,7 @@ def thresholds():
 
 @in_own_loop
 async def test_start_freezes_what_exists_and_turns_automatic_full_collections_off(thresholds):
-    collector = QuietCollector(busy=lambda: False, check_every=60)
+    collector = QuietCollector(busy=lambda: False, started=lambda: 0, check_every=60)
     collector.start()
     try:
         assert gc.get_freeze_count() > 0
@@ -44,7 +44,9 @@ async def test_start_freezes_what_exists_and_turns_automatic_full_collections_of
 @in_own_loop
 async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
     in_flight = {"answer"}
-    collector = QuietCollector(busy=lambda: bool(in_flight), check_every=60, longest_without=60)
+    collector = QuietCollector(
+        busy=lambda: bool(in_flight), started=lambda: 1, check_every=60, longest_without=60
+    )
     collector.start()
     try:
         make_full_collection_due()
@@ -60,8 +62,28 @@ async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
 
 
 @in_own_loop
+async def test_answers_started_since_the_last_look_are_no_lull_even_if_none_is_in_flight(
+    thresholds,
+):
+    started = 0
+    collector = QuietCollector(
+        busy=lambda: False, started=lambda: started, check_every=60, longest_without=60
+    )
+    collector.start()
+    try:
+        make_full_collection_due()
+        started += 3  # short answers came and went between two looks
+        assert not collector.collect_if_due()
+        assert collector.collect_if_due()  # nothing started since: a lull
+    finally:
+        await collector.stop()
+
+
+@in_own_loop
 async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_wait(thresholds):
-    collector = QuietCollector(busy=lambda: True, check_every=60, longest_without=0.05)
+    collector = QuietCollector(
+        busy=lambda: True, started=lambda: 1, check_every=60, longest_without=0.05
+    )
     collector.start()
     try:
         make_full_collection_due()
@@ -75,7 +97,7 @@ async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_
 
 @in_own_loop
 async def test_its_task_collects_on_its_own(thresholds):
-    collector = QuietCollector(busy=lambda: False, check_every=0.01)
+    collector = QuietCollector(busy=lambda: False, started=lambda: 0, check_every=0.01)
     collector.start()
     try:
         started = collector.last_full

@@ -90,7 +90,9 @@ def create_app(config: Config | None = None) -> Quart:
         services = app.extensions["legion"]
         services.heartbeat.start_beating()
         gateway = services.extras[GATEWAY_KEY]
-        collector = QuietCollector(busy=lambda: bool(gateway.in_flight))
+        collector = QuietCollector(
+            busy=lambda: bool(gateway.in_flight), started=lambda: gateway.answers_started
+        )
         collector.start()  # last: what start-up made is frozen out of the collector's sight
         services.extras["collector"] = collector
 

@@ -8,9 +8,10 @@ chunk-gap p99 becomes the stall.
 
 So, once serving starts, what start-up made (modules, the app, SQLAlchemy's objects) is
 frozen out of the collector's sight, automatic full collections are turned off, and a
-task runs them itself: when no answer is in flight, or, under load that never pauses, at
-the latest every ``longest_without`` seconds, so that cycles are still freed. Younger
-collections (a few milliseconds at most) stay automatic.
+task runs them itself: in a lull (no answer in flight, and none started since its last
+look, a second before), or, under load that never pauses, at the latest every
+``longest_without`` seconds, so that cycles are still freed. Younger collections (a few
+milliseconds at most) stay automatic.
 
 Python 3.14's collector is incremental (no long pauses, and the third threshold is
 ignored there); this changes nothing on it but the once-a-minute full collection.
@@ -31,16 +32,20 @@ NEVER = 2**31 - 1  # a third threshold never reached: no automatic full collecti
 
 
 class QuietCollector:
-    """Runs the full collections of this process, at moments ``busy()`` says are quiet."""
+    """Runs the full collections of this process in lulls: ``busy()`` says whether
+    answers are in flight now, ``started()`` counts the answers ever started."""
 
     def __init__(
         self,
         busy: Callable[[], bool],
+        started: Callable[[], int],
         *,
         check_every: float = 1.0,
         longest_without: float = 60.0,
     ) -> None:
         self.busy = busy
+        self.started = started
+        self._started_when_seen = started()
         self.check_every = check_every
         self.longest_without = longest_without
         self.last_full = time.monotonic()
@@ -69,10 +74,12 @@ class QuietCollector:
 
     def collect_if_due(self) -> bool:
         """One full collection if one is due and now is a good moment; whether it ran."""
+        started = self.started()
+        lull = not self.busy() and started == self._started_when_seen
+        self._started_when_seen = started
         if gc.get_count()[2] < DUE_AFTER:
             return False
-        now = time.monotonic()
-        if self.busy() and now - self.last_full < self.longest_without:
+        if not lull and time.monotonic() - self.last_full < self.longest_without:
             return False
         gc.collect()
         self.last_full = time.monotonic()

@@ -369,6 +369,7 @@ class Tab:
         self.margin_bp = margin_bp
         self._settlement: asyncio.Future | None = None
         self._owner = asyncio.current_task()
+        gateway.answers_started += 1
         if self._owner is not None:
             gateway.in_flight.add(self._owner)
 

@@ -53,6 +53,7 @@ class Gateway:
     background: set[asyncio.Task] = field(default_factory=set)
     # The request tasks holding money now (a Tab each), ended on stop.
     in_flight: set[asyncio.Task] = field(default_factory=set)
+    answers_started: int = 0  # ever, in this process: how the collector tells a lull
     # The settings each (user id, app id) was last held with (charging._hold_at_once).
     hold_settings: dict[tuple[int, int], dict] = field(default_factory=dict)
 
