@@ -320,6 +320,45 @@ async def _counting_yields_and_honours_a_forget_meanwhile(url: str) -> None:
         await db.dispose()
 
 
+async def _a_flush_stopped_while_counting_leaves_its_questions_to_the_last(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+        user_id = await db.write(
+            lambda conn: conn.execute(
+                insert(users)
+                .values(email="stopping@example.com", password_hash="x", created_at=utcnow())
+                .returning(users.c.id)
+            ).scalar_one()
+        )
+        recorder = QuestionRecorder(db, refresh_s=300)
+        for number in range(10):
+            recorder.record(user_id, f"Where is my order number {number}?")
+        flushing = asyncio.create_task(recorder.flush())
+        for _ in range(3):
+            await asyncio.sleep(0)  # it is counting, a question a turn
+        flushing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await flushing
+        await recorder.close()  # the last flush, as the server stops
+
+        def questions(conn):
+            return conn.execute(select(user_context_days.c.questions)).scalars().all()
+
+        assert await db.read_call(questions) == [10]
+    finally:
+        await db.dispose()
+
+
+def test_a_flush_stopped_while_counting_leaves_its_questions_to_the_last(tmp_path, monkeypatch):
+    monkeypatch.setattr(recorder_module, "SLICE_S", 0.0)
+    run_async(
+        _a_flush_stopped_while_counting_leaves_its_questions_to_the_last(
+            f"sqlite:///{tmp_path / 'stop.db'}"
+        )
+    )
+
+
 def test_counting_questions_yields_to_the_loop_and_drops_a_user_who_cleared_meanwhile(
     tmp_path, monkeypatch
 ):

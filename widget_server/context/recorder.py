@@ -74,6 +74,9 @@ class QuestionRecorder:
         self._forgotten = forgotten = set()
         try:
             tallies = await self._tally(waiting)
+        except asyncio.CancelledError:  # stopping: close() writes them in its last flush
+            self._waiting[:0] = [entry for entry in waiting if entry[0] not in forgotten]
+            raise
         finally:
             self._forgotten = None
         for key in [key for key in tallies if key[0] in forgotten]:
