@@ -11,7 +11,11 @@ import gc
 import pytest
 
 from tests.support.databases import in_own_loop
-from widget_server.collector import DUE_AFTER, NEVER, QuietCollector
+from widget_server.collector import DUE_AFTER, INCREMENTAL, NEVER, QuietCollector
+
+# From Python 3.14 the collector is incremental and the schedule stays CPython's: there
+# only the freeze is done, and the scheduling tests below don't apply.
+on_generational_gc = pytest.mark.skipif(INCREMENTAL, reason="CPython's incremental collector")
 
 
 def make_full_collection_due() -> None:
@@ -34,13 +38,15 @@ async def test_start_freezes_what_exists_and_turns_automatic_full_collections_of
     collector.start()
     try:
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (thresholds[0], thresholds[1], NEVER)
+        if not INCREMENTAL:
+            assert gc.get_threshold() == (thresholds[0], thresholds[1], NEVER)
     finally:
         await collector.stop()
     assert gc.get_threshold() == thresholds
     assert gc.get_freeze_count() == 0
 
 
+@on_generational_gc
 @in_own_loop
 async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
     in_flight = {"answer"}
@@ -61,6 +67,7 @@ async def test_a_due_collection_waits_while_answers_are_in_flight(thresholds):
         await collector.stop()
 
 
+@on_generational_gc
 @in_own_loop
 async def test_answers_started_since_the_last_look_are_no_lull_even_if_none_is_in_flight(
     thresholds,
@@ -79,6 +86,7 @@ async def test_answers_started_since_the_last_look_are_no_lull_even_if_none_is_i
         await collector.stop()
 
 
+@on_generational_gc
 @in_own_loop
 async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_wait(thresholds):
     collector = QuietCollector(
@@ -95,6 +103,7 @@ async def test_under_load_that_never_pauses_it_still_collects_after_the_longest_
         await collector.stop()
 
 
+@on_generational_gc
 @in_own_loop
 async def test_its_task_collects_on_its_own(thresholds):
     collector = QuietCollector(busy=lambda: False, started=lambda: 0, check_every=0.01)

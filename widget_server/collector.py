@@ -13,8 +13,9 @@ look, a second before), or, under load that never pauses, at the latest every
 ``longest_without`` seconds, so that cycles are still freed. Younger collections (a few
 milliseconds at most) stay automatic.
 
-Python 3.14's collector is incremental (no long pauses, and the third threshold is
-ignored there); this changes nothing on it but the once-a-minute full collection.
+From Python 3.14 the collector is incremental (its pauses are short by design) and
+ignores the third threshold: there only the freeze is done, and CPython's own schedule
+stays in charge.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 import time
 from collections.abc import Callable
 
@@ -29,6 +31,7 @@ from collections.abc import Callable
 # trigger (its default third threshold).
 DUE_AFTER = 10
 NEVER = 2**31 - 1  # a third threshold never reached: no automatic full collections
+INCREMENTAL = sys.version_info >= (3, 14)
 
 
 class QuietCollector:
@@ -56,6 +59,8 @@ class QuietCollector:
         gc.collect()
         gc.freeze()
         self.last_full = time.monotonic()
+        if INCREMENTAL:
+            return
         self._thresholds = gc.get_threshold()
         young, middle, _ = self._thresholds
         gc.set_threshold(young, middle, NEVER)
@@ -70,7 +75,7 @@ class QuietCollector:
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
             self._thresholds = None
-            gc.unfreeze()
+        gc.unfreeze()
 
     def collect_if_due(self) -> bool:
         """One full collection if one is due and now is a good moment; whether it ran."""
