@@ -11,7 +11,9 @@ import gc
 import pytest
 
 from tests.support.databases import in_own_loop
+from widget_server.app import create_app
 from widget_server.collector import DUE_AFTER, INCREMENTAL, NEVER, QuietCollector
+from widget_server.config import Config
 
 # From Python 3.14 the collector is incremental and the schedule stays CPython's: there
 # only the freeze is done, and the scheduling tests below don't apply.
@@ -118,3 +120,23 @@ async def test_its_task_collects_on_its_own(thresholds):
         assert collector.last_full > started
     finally:
         await collector.stop()
+
+
+@in_own_loop
+async def test_a_serving_app_runs_its_own_full_collections_and_gives_them_back(
+    tmp_path, thresholds
+):
+    app = create_app(Config.from_env({"LEGION_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"}))
+    async with app.test_app():
+        extras = app.extensions["legion"].extras
+        collector, gateway = extras["collector"], extras["gateway"]
+        if not INCREMENTAL:
+            assert gc.get_threshold()[2] == NEVER
+        # It watches this app's gateway: the answers in flight and those started.
+        assert not collector.busy()
+        gateway.in_flight.add(asyncio.current_task())
+        assert collector.busy()
+        gateway.in_flight.clear()
+        gateway.answers_started += 1
+        assert collector.started() == gateway.answers_started
+    assert gc.get_threshold() == thresholds

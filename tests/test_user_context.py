@@ -280,13 +280,16 @@ async def _counting_yields_and_honours_a_forget_meanwhile(url: str) -> None:
         kept, cleared = await new_user("kept@example.com"), await new_user("cleared@example.com")
         turns = 0
         turns_when_written: list[int] = []
+        events: list[str] = []
 
         class Watched:
             """The database, noting how many turns the loop had when the counts are written."""
 
-            def write(self, work):
+            async def write(self, work):
                 turns_when_written.append(turns)
-                return db.write(work)
+                result = await db.write(work)
+                events.append("counts written")
+                return result
 
         recorder = QuestionRecorder(Watched(), refresh_s=300)
         questions = 20
@@ -294,21 +297,30 @@ async def _counting_yields_and_honours_a_forget_meanwhile(url: str) -> None:
             recorder.record(kept, f"How do I export my invoices, take {number}?")
             recorder.record(cleared, f"Compare plan {number} with the others")
 
+        async def clear() -> None:
+            await recorder.forget(cleared)  # "Clear what is kept" while the flush counts
+            events.append("forget returned")  # the clear's own write would follow here
+
+        clearing: list[asyncio.Task] = []
+
         async def meanwhile() -> None:
             nonlocal turns
             while True:
                 await asyncio.sleep(0)
                 turns += 1
                 if turns == 1:
-                    recorder.forget(cleared)  # "Clear what is kept" while the flush counts
+                    clearing.append(asyncio.create_task(clear()))
 
         other = asyncio.create_task(meanwhile())
         try:
             await recorder.flush()
+            await asyncio.gather(*clearing)
         finally:
             other.cancel()
         # The loop had a turn between questions, so one task's work never stalled the rest.
         assert turns_when_written and turns_when_written[0] >= 2 * questions - 1
+        # forget() waited for the flush under way: a clear made next lands after its counts.
+        assert events == ["counts written", "forget returned"]
 
         def day_rows(conn):
             return conn.execute(

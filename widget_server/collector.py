@@ -23,9 +23,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import sys
 import time
 from collections.abc import Callable
+
+log = logging.getLogger("widget_server")
 
 # Younger collections since the last full one before a full one is due: CPython's own
 # trigger (its default third threshold).
@@ -93,4 +96,7 @@ class QuietCollector:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self.check_every)
-            self.collect_if_due()
+            try:
+                self.collect_if_due()
+            except Exception:  # never the end of this process's full collections
+                log.exception("could not decide on a full garbage collection")

@@ -267,7 +267,7 @@ async def update_profile(user, form):
 @blueprint.post("/account/context/clear")
 @account_form
 async def clear_user_context(user, form):
-    question_recorder().forget(user.id)
+    await question_recorder().forget(user.id)  # and waits for a flush under way
     await services().db.write(lambda conn: clear_history(conn, user.id))
     return see_other("/account?done=context_cleared")
 

@@ -41,7 +41,9 @@ class QuestionRecorder:
         self._arrived = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._dropped = 0
-        self._forgotten: set[int] | None = None  # users forgotten while a flush counts
+        self._flushing = asyncio.Lock()  # one flush at a time
+        self._forgotten: set[int] = set()  # users forgotten while the flush runs
+        self._writing: asyncio.Future | None = None  # the last flush's write
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -57,13 +59,22 @@ class QuestionRecorder:
         self._waiting.append((user_id, question[:MAX_QUESTION_CHARS], utcnow()))
         self._arrived.set()
 
-    def forget(self, user_id: int) -> None:
-        """Drop the user's questions not yet written (they cleared their history)."""
+    async def forget(self, user_id: int) -> None:
+        """Drop the user's questions not yet written (they cleared their history). A flush
+        under way leaves theirs out if it is still counting, and is waited for: a clear
+        made next then lands after its counts, on PostgreSQL too, where writes run side
+        by side."""
         self._waiting = [entry for entry in self._waiting if entry[0] != user_id]
-        if self._forgotten is not None:  # a flush is counting: its questions too
+        if self._flushing.locked():
             self._forgotten.add(user_id)
+            async with self._flushing:
+                pass
 
     async def flush(self) -> None:
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         waiting, self._waiting = self._waiting, []
         self._arrived.clear()
         if self._dropped:
@@ -71,18 +82,20 @@ class QuestionRecorder:
             self._dropped = 0
         if not waiting:
             return
-        self._forgotten = forgotten = set()
+        forgotten = self._forgotten = set()
         try:
             tallies = await self._tally(waiting)
         except asyncio.CancelledError:  # stopping: close() writes them in its last flush
             self._waiting[:0] = [entry for entry in waiting if entry[0] not in forgotten]
             raise
-        finally:
-            self._forgotten = None
         for key in [key for key in tallies if key[0] in forgotten]:
             del tallies[key]
         now = utcnow()
-        await self.db.write(lambda conn: history.record_tallies(conn, tallies, now))
+        # Shielded: a stop while it is being written doesn't undo it (close() waits for it).
+        self._writing = asyncio.ensure_future(
+            self.db.write(lambda conn: history.record_tallies(conn, tallies, now))
+        )
+        await asyncio.shield(self._writing)
 
     async def _tally(
         self, waiting: list[tuple[int, str, datetime]]
@@ -136,6 +149,11 @@ class QuestionRecorder:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self._writing is not None and not self._writing.done():  # a flush stopped mid-write
+            try:
+                await self._writing
+            except Exception:
+                log.exception("could not record questions for user context")
         try:
             await self.flush()
         except Exception:
