@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from types import SimpleNamespace
 
 import pytest
 
 from tests.support.databases import in_own_loop
 from widget_server.app import create_app
+from widget_server.billing.reservations import Reservation
+from widget_server.billing.settlement import LedgerEntry
 from widget_server.collector import DUE_AFTER, INCREMENTAL, NEVER, QuietCollector
 from widget_server.config import Config
+from widget_server.gateway.catalog import load_catalog
+from widget_server.gateway.charging import Tab
 
 # From Python 3.14 the collector is incremental and the schedule stays CPython's: there
 # only the freeze is done, and the scheduling tests below don't apply.
@@ -140,3 +145,14 @@ async def test_a_serving_app_runs_its_own_full_collections_and_gives_them_back(
         gateway.answers_started += 1
         assert collector.started() == gateway.answers_started
     assert gc.get_threshold() == thresholds
+
+
+@in_own_loop
+async def test_every_answer_a_tab_opens_counts_as_started_and_in_flight():
+    """What the collector's lull rule reads: each request holding money opens a Tab."""
+    gateway = SimpleNamespace(in_flight=set(), answers_started=0)
+    model = load_catalog().get("gpt-4o-mini")
+    for opened in (1, 2):
+        Tab(gateway, Reservation(None, 1, 0), LedgerEntry(1, 1, "lgn_x", model.id), model, 0)
+        assert gateway.answers_started == opened
+    assert gateway.in_flight == {asyncio.current_task()}
